@@ -1,0 +1,474 @@
+/**
+ * The FLORA API client as an Effect service.
+ *
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ * import { FloraClient } from "effect-flora"
+ *
+ * const program = Effect.gen(function*() {
+ *   const { run, started } = yield* FloraClient.runTechnique({
+ *     technique_id: "tech_demo",
+ *     workspace_id: "ws_demo",
+ *     inputs: { prompt: "a lighthouse at dusk" }
+ *   })
+ *   yield* Effect.log(`run ${run.run_id} completed, cost $${started.charged_cost}`)
+ * })
+ *
+ * program.pipe(
+ *   Effect.provide(FloraClient.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))),
+ *   Effect.runPromise
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Chunk from "effect/Chunk"
+import type * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as FloraConfig from "./FloraConfig.js"
+import {
+  FieldIssue,
+  PollTimeout,
+  type RequestError,
+  RunFailed,
+  type StartError,
+  ValidationError
+} from "./FloraError.js"
+import * as Http from "./internal/http.js"
+import * as Retry from "./Retry.js"
+import * as RunSchema from "./Run.js"
+
+/**
+ * Options of one request, overriding the client's for this call only.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RequestOptions {
+  /** When to retry; only retryable errors are retried whatever the schedule. */
+  readonly retry?: Schedule.Schedule<unknown, RequestError> | undefined
+  /** The timeout of each attempt, body read included. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** The overall deadline of the call, retries and waits included. */
+  readonly deadline?: Duration.DurationInput | undefined
+}
+
+/**
+ * Options of `startTechnique`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StartOptions extends RequestOptions {
+  /**
+   * The `Idempotency-Key` to send: printable ASCII, at most 255 characters. Default: a fresh UUID v4 per
+   * call. Pass your own to make a call safe to repeat across process restarts.
+   */
+  readonly idempotencyKey?: string | undefined
+}
+
+/**
+ * Options of `waitForRun` and `runTechnique`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WaitOptions extends FloraConfig.PollOptions {
+  /** Called with each snapshot whose status or progress changed, the last one included. */
+  readonly onProgress?: ((run: RunSchema.Run) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * What `pollRun` and `waitForRun` accept: a run id, or a started run (from `startTechnique`), whose
+ * `poll_url`, `estimated_seconds` and `idempotencyKey` are then used.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RunRef = string | {
+  readonly run_id: string
+  readonly poll_url?: string | undefined
+  readonly estimated_seconds?: number | undefined
+  readonly idempotencyKey?: string | undefined
+}
+
+/**
+ * The result of `runTechnique`: the run as it started and as it completed.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TechniqueResult {
+  readonly started: RunSchema.StartedRun
+  readonly run: RunSchema.Run
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /**
+   * Starts a technique run (`POST /runs/technique`). One `Idempotency-Key` is minted before the first
+   * attempt (or taken from `options.idempotencyKey`) and sent unchanged on every retry, so retries never
+   * start a second run. The key is on the result and on every error.
+   */
+  readonly startTechnique: (
+    params: RunSchema.StartTechniqueParams,
+    options?: StartOptions
+  ) => Effect.Effect<RunSchema.StartedRun, StartError>
+
+  /** Reads a run's current state (`GET /runs/{runId}`), retrying like any request. */
+  readonly getRun: (runId: string, options?: RequestOptions) => Effect.Effect<RunSchema.Run, RequestError>
+
+  /**
+   * Polls a run until it ends: emits each snapshot whose status or progress changed, and ends after the
+   * `completed` or `failed` one. Transient failures (transport errors, 429, 5xx) do not end the stream:
+   * polling goes on at the next interval, or after the server's `Retry-After`. A status this version does
+   * not know counts as not finished, so polling goes on at the normal interval until the deadline, when
+   * the stream fails with `PollTimeout`. Interrupting the stream stops polling at once.
+   */
+  readonly pollRun: (
+    run: RunRef,
+    options?: FloraConfig.PollOptions
+  ) => Stream.Stream<RunSchema.Run, RequestError | PollTimeout>
+
+  /** Polls a run until it ends: succeeds with the `completed` run, or fails with `RunFailed`. */
+  readonly waitForRun: (
+    run: RunRef,
+    options?: WaitOptions
+  ) => Effect.Effect<RunSchema.Run, RequestError | PollTimeout | RunFailed>
+
+  /** Starts a technique run and waits for it to end, with the guarantees of `startTechnique`. */
+  readonly runTechnique: (
+    params: RunSchema.StartTechniqueParams,
+    options?: StartOptions & WaitOptions
+  ) => Effect.Effect<TechniqueResult, StartError | PollTimeout | RunFailed>
+}
+
+/**
+ * The FLORA client service. Provide it with `layer`, `layerConfig` or the emulator's test layer.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class FloraClient extends Context.Tag("effect-flora/FloraClient")<FloraClient, Service>() {}
+
+const decodeParams = Schema.decodeUnknownEither(RunSchema.StartTechniqueParams, { errors: "all" })
+const decodeStartResponse = Schema.decodeUnknownEither(RunSchema.StartRunResponse)
+const decodeRun = Schema.decodeUnknownEither(RunSchema.Run)
+const decodeRunId = Schema.decodeUnknownEither(RunSchema.RunId)
+
+const idempotencyKeyPattern = /^[\x20-\x7e]{1,255}$/
+
+/**
+ * Builds a client from checked options. Requires an `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: FloraConfig.Options
+): Effect.Effect<Service, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const config = yield* FloraConfig.resolve(options)
+    const transport = Http.makeTransport(config, yield* HttpClient.HttpClient)
+
+    const clientError = (operation: string, issues: ReadonlyArray<FieldIssue>, idempotencyKey?: string) =>
+      new ValidationError({
+        operation,
+        origin: "client",
+        issues,
+        detail: "the request failed validation",
+        attempts: 0,
+        mayHaveCreatedRun: false,
+        idempotencyKey
+      })
+
+    const startTechnique: Service["startTechnique"] = (params, options) =>
+      Effect.gen(function*() {
+        const operation = "POST /runs/technique"
+        const decoded = decodeParams(params)
+        if (Either.isLeft(decoded)) return yield* clientError(operation, issuesOf(decoded.left))
+        const body = yield* encodeBody(decoded.right, (issues) => clientError(operation, issues))
+        // The key is minted once, outside the retried region, so every attempt carries the same one.
+        const idempotencyKey = options?.idempotencyKey ?? crypto.randomUUID()
+        if (!idempotencyKeyPattern.test(idempotencyKey)) {
+          return yield* clientError(operation, [
+            new FieldIssue({ path: "idempotencyKey", message: "must be 1 to 255 printable ASCII characters" })
+          ])
+        }
+        yield* Effect.annotateCurrentSpan("flora.idempotency_key", idempotencyKey)
+        const success = yield* transport.create({
+          method: "POST",
+          path: "/runs/technique",
+          url: `${config.baseUrl}/runs/technique`,
+          body,
+          idempotencyKey,
+          successStatus: 201,
+          decode: decodeStartResponse
+        }, options)
+        yield* Effect.annotateCurrentSpan("flora.run_id", success.value.run_id)
+        return {
+          ...success.value,
+          idempotencyKey,
+          requestId: success.requestId,
+          attempts: success.attempts,
+          replayed: success.replayed
+        } satisfies RunSchema.StartedRun
+      }).pipe(
+        Effect.withSpan("FloraClient.startTechnique", {
+          attributes: { "flora.technique_id": params?.technique_id, "flora.workspace_id": params?.workspace_id }
+        })
+      )
+
+    const runCall = (url: string) => ({
+      method: "GET" as const,
+      path: "/runs/{runId}",
+      url,
+      successStatus: 200,
+      decode: decodeRun
+    })
+
+    const checkRunId = (runId: string): Effect.Effect<string, ValidationError> =>
+      Either.isRight(decodeRunId(runId))
+        ? Effect.succeed(runId)
+        : Effect.fail(clientError("GET /runs/{runId}", [
+          new FieldIssue({ path: "runId", message: "must start with run_ and contain no whitespace" })
+        ]))
+
+    const getRun: Service["getRun"] = (runId, options) =>
+      checkRunId(runId).pipe(
+        Effect.flatMap((id) => transport.read(runCall(`${config.baseUrl}/runs/${encodeURIComponent(id)}`), options)),
+        Effect.map((success) => success.value),
+        Effect.withSpan("FloraClient.getRun", { attributes: { "flora.run_id": runId } })
+      )
+
+    /** Follows `poll_url` only on the configured origin, so the key never goes to another host. */
+    const pollUrlOf = (runId: string, pollUrl: string | undefined): string => {
+      if (pollUrl !== undefined && URL.canParse(pollUrl) && new URL(pollUrl).origin === config.origin) {
+        return pollUrl
+      }
+      return `${config.baseUrl}/runs/${encodeURIComponent(runId)}`
+    }
+
+    const pollRun: Service["pollRun"] = (ref, options) =>
+      Stream.unwrap(Effect.gen(function*() {
+        const target = typeof ref === "string" ? { run_id: ref } : ref
+        const runId = yield* checkRunId(target.run_id)
+        const poll = { ...config.poll, ...options }
+        const deadline = Duration.decode(poll.deadline ?? "15 minutes")
+        const interval = yield* Schedule.driver(poll.schedule ?? defaultPollSchedule)
+        const call = runCall(pollUrlOf(runId, target.poll_url))
+        // Each poll is one attempt: the poll loop itself is the retry, so failures do not multiply requests.
+        const once = { retry: Schedule.stop, deadline }
+        const seen = { polls: 0, last: undefined as RunSchema.Run | undefined }
+
+        const timeout = Effect.suspend(() =>
+          new PollTimeout({
+            runId,
+            lastStatus: seen.last?.status,
+            lastProgress: seen.last?.progress,
+            polls: seen.polls,
+            deadline,
+            idempotencyKey: target.idempotencyKey
+          })
+        )
+
+        /** Waits for the next tick of the schedule; a schedule that ends stops polling. */
+        const nextTick = (run: RunSchema.Run | undefined): Wait =>
+          interval.next(run).pipe(Effect.asVoid, Effect.catchAll(() => timeout))
+
+        const step = (wait: Wait) =>
+          Effect.gen(function*() {
+            yield* wait
+            seen.polls += 1
+            const outcome = yield* Effect.either(transport.read(call, once))
+            if (Either.isLeft(outcome)) {
+              // Transient failures end no stream: poll again at the next tick, or when the server says.
+              const error = outcome.left
+              if (!Retry.shouldRetry(error, config.maxRetryAfter)) return yield* error
+              const hint = Retry.retryAfterOf(error)
+              return Option.some(
+                [
+                  Chunk.empty<RunSchema.Run>(),
+                  Option.isSome(hint) ? Effect.sleep(hint.value) : nextTick(seen.last)
+                ] as const
+              )
+            }
+            const run = outcome.right.value
+            const changed = seen.last === undefined || seen.last.status !== run.status ||
+              seen.last.progress !== run.progress
+            seen.last = run
+            const emitted = changed ? Chunk.of(run) : Chunk.empty<RunSchema.Run>()
+            return Option.some([emitted, RunSchema.isTerminal(run) ? undefined : nextTick(run)] as const)
+          })
+
+        const estimate = target.estimated_seconds
+        const initialDelay = poll.initialDelay ??
+          (estimate === undefined ? Duration.seconds(2) : Duration.seconds(Math.min(Math.max(estimate, 0), 10)))
+
+        return Stream.unfoldChunkEffect(
+          Effect.sleep(initialDelay) as Wait | undefined,
+          (wait) => wait === undefined ? Effect.succeedNone : step(wait)
+        ).pipe(Stream.interruptWhen(Effect.zipRight(Effect.sleep(deadline), timeout)))
+      })).pipe(Stream.withSpan("FloraClient.pollRun"))
+
+    const waitForRun: Service["waitForRun"] = (ref, options) =>
+      pollRun(ref, options).pipe(
+        options?.onProgress === undefined ? identity : Stream.tap(options.onProgress),
+        Stream.runLast,
+        Effect.flatMap(Option.match({
+          onNone: () => Effect.dieMessage("pollRun ended without a snapshot"),
+          onSome: (run) =>
+            run.status === "failed"
+              ? Effect.fail(
+                new RunFailed({
+                  runId: run.run_id,
+                  errorCode: run.error_code,
+                  errorMessage: run.error_message === undefined ? undefined : transport.scrub(run.error_message),
+                  idempotencyKey: typeof ref === "string" ? undefined : ref.idempotencyKey
+                })
+              )
+              : Effect.succeed(run)
+        })),
+        Effect.withSpan("FloraClient.waitForRun")
+      )
+
+    const runTechnique: Service["runTechnique"] = (params, options) =>
+      startTechnique(params, options).pipe(
+        Effect.flatMap((started) =>
+          Effect.map(waitForRun(started, options), (run): TechniqueResult => ({ started, run }))
+        ),
+        Effect.withSpan("FloraClient.runTechnique")
+      )
+
+    return FloraClient.of({ startTechnique, getRun, pollRun, waitForRun, runTechnique })
+  })
+
+/** A wait before the next poll; it fails when polling must stop. */
+type Wait = Effect.Effect<void, PollTimeout>
+
+const identity = <A>(a: A): A => a
+
+/**
+ * The default wait between polls: from 2 s, growing by a quarter each time, capped at 5 s.
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const defaultPollSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("2 seconds", 1.25).pipe(
+  Schedule.union(Schedule.spaced("5 seconds"))
+)
+
+const issuesOf = (error: ParseResult.ParseError): ReadonlyArray<FieldIssue> =>
+  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) =>
+    new FieldIssue({ path: issue.path.length === 0 ? "(params)" : issue.path.join("."), message: issue.message })
+  )
+
+const encodeBody = <E>(
+  params: RunSchema.StartTechniqueParams,
+  onError: (issues: ReadonlyArray<FieldIssue>) => E
+): Effect.Effect<string, E> =>
+  Effect.try({
+    try: () => JSON.stringify(params),
+    catch: (error) => onError([new FieldIssue({ path: "inputs", message: `cannot be sent as JSON: ${String(error)}` })])
+  })
+
+/**
+ * A layer of the client from explicit options. Requires an `HttpClient`, such as
+ * `FetchHttpClient.layer` or the emulator's test layer. Fails with a `ConfigError` when the key or base
+ * URL is missing or malformed; the error never contains the key.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: FloraConfig.Options
+): Layer.Layer<FloraClient, ConfigError.ConfigError, HttpClient.HttpClient> => Layer.effect(FloraClient, make(options))
+
+/**
+ * A layer of the client from `Config`: by default `FLORA_API_KEY` (as `Redacted`) and `FLORA_BASE_URL`
+ * (default `https://app.flora.ai/api/v1`). `overrides` set the other options in code.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config<FloraConfig.Options> = FloraConfig.fromEnv,
+  overrides?: Omit<FloraConfig.Options, "apiKey" | "baseUrl">
+): Layer.Layer<FloraClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(FloraClient, Effect.flatMap(config, (options) => make({ ...overrides, ...options })))
+
+/**
+ * Starts a technique run with the `FloraClient` in context. See `Service.startTechnique`.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const startTechnique = (
+  params: RunSchema.StartTechniqueParams,
+  options?: StartOptions
+): Effect.Effect<RunSchema.StartedRun, StartError, FloraClient> =>
+  Effect.flatMap(FloraClient, (client) => client.startTechnique(params, options))
+
+/**
+ * Reads a run with the `FloraClient` in context. See `Service.getRun`.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const getRun = (
+  runId: string,
+  options?: RequestOptions
+): Effect.Effect<RunSchema.Run, RequestError, FloraClient> =>
+  Effect.flatMap(FloraClient, (client) => client.getRun(runId, options))
+
+/**
+ * Polls a run with the `FloraClient` in context. See `Service.pollRun`.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const pollRun = (
+  run: RunRef,
+  options?: FloraConfig.PollOptions
+): Stream.Stream<RunSchema.Run, RequestError | PollTimeout, FloraClient> =>
+  Stream.unwrap(Effect.map(FloraClient, (client) => client.pollRun(run, options)))
+
+/**
+ * Waits for a run to end with the `FloraClient` in context. See `Service.waitForRun`.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const waitForRun = (
+  run: RunRef,
+  options?: WaitOptions
+): Effect.Effect<RunSchema.Run, RequestError | PollTimeout | RunFailed, FloraClient> =>
+  Effect.flatMap(FloraClient, (client) => client.waitForRun(run, options))
+
+/**
+ * Starts a technique run and waits for it, with the `FloraClient` in context. See
+ * `Service.runTechnique`.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const runTechnique = (
+  params: RunSchema.StartTechniqueParams,
+  options?: StartOptions & WaitOptions
+): Effect.Effect<TechniqueResult, StartError | PollTimeout | RunFailed, FloraClient> =>
+  Effect.flatMap(FloraClient, (client) => client.runTechnique(params, options))

@@ -1,0 +1,375 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import type * as FloraConfig from "../FloraConfig.js"
+import {
+  ApiError,
+  FieldIssue,
+  IdempotencyDuplicate,
+  type RequestError,
+  type StartError,
+  TransportError,
+  type TransportReason,
+  UnexpectedResponse,
+  ValidationError
+} from "../FloraError.js"
+import * as Retry from "../Retry.js"
+
+/** @internal */
+export interface Call<A> {
+  readonly method: "GET" | "POST"
+  /** The path template for logs and errors, e.g. `/runs/technique`. */
+  readonly path: string
+  readonly url: string
+  readonly body?: string | undefined
+  readonly idempotencyKey?: string | undefined
+  readonly successStatus: number
+  readonly decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>
+}
+
+/** @internal */
+export interface CallOptions {
+  readonly retry?: Schedule.Schedule<unknown, RequestError> | undefined
+  readonly timeout?: Duration.DurationInput | undefined
+  readonly deadline?: Duration.DurationInput | undefined
+}
+
+/** @internal */
+export interface Success<A> {
+  readonly value: A
+  readonly requestId: string | undefined
+  readonly attempts: number
+  readonly replayed: boolean
+}
+
+/** What one call has learned so far, across its attempts. */
+interface Progress {
+  attempts: number
+  mayHaveCreatedRun: boolean
+  last: StartError | undefined
+}
+
+const ErrorEnvelope = Schema.Struct({
+  error: Schema.Struct({
+    code: Schema.String,
+    message: Schema.String,
+    fields: Schema.optional(Schema.Array(Schema.Struct({ field: Schema.String, message: Schema.String })))
+  })
+})
+
+const decodeEnvelope = Schema.decodeUnknownEither(ErrorEnvelope)
+
+const snippetLength = 300
+
+/** @internal */
+export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.HttpClient) => {
+  const key = Redacted.value(config.apiKey)
+  const authorization = `Bearer ${key}`
+
+  /** Removes the API key from text that came from the server or the network stack. */
+  const scrub = (text: string): string => text.includes(key) ? text.split(key).join("[redacted]") : text
+
+  const execute = <A>(call: Call<A>, options?: CallOptions): Effect.Effect<Success<A>, StartError> => {
+    const timeout = Duration.decode(options?.timeout ?? config.timeout)
+    const deadline = Duration.decode(options?.deadline ?? config.deadline)
+    const schedule = Retry.policy<StartError>(options?.retry ?? config.retry, config.maxRetryAfter)
+    const request = buildRequest(call)
+    const progress: Progress = { attempts: 0, mayHaveCreatedRun: false, last: undefined }
+    const attempt = Effect.suspend(() => {
+      progress.attempts += 1
+      return sendOnce(call, request, timeout, progress)
+    })
+    return attempt.pipe(
+      Effect.retry(schedule),
+      Effect.timeoutFail({
+        duration: deadline,
+        onTimeout: () =>
+          new TransportError({
+            ...exchangeOf(call, progress),
+            reason: "DeadlineExceeded",
+            detail: `the call did not finish within its deadline of ${Duration.format(deadline)}` +
+              (progress.last === undefined ? "" : `; last error: ${progress.last.message}`)
+          })
+      })
+    )
+  }
+
+  const buildRequest = <A>(call: Call<A>): HttpClientRequest.HttpClientRequest => {
+    const headers: Record<string, string> = { authorization, accept: "application/json" }
+    if (call.idempotencyKey !== undefined) headers["idempotency-key"] = call.idempotencyKey
+    const request = HttpClientRequest.make(call.method)(call.url, { headers, acceptJson: true })
+    return call.body === undefined ? request : HttpClientRequest.bodyText(request, call.body, "application/json")
+  }
+
+  const exchangeOf = <A>(call: Call<A>, progress: Progress) => ({
+    operation: `${call.method} ${call.path}`,
+    idempotencyKey: call.idempotencyKey,
+    attempts: progress.attempts,
+    mayHaveCreatedRun: progress.mayHaveCreatedRun
+  })
+
+  const sendOnce = <A>(
+    call: Call<A>,
+    request: HttpClientRequest.HttpClientRequest,
+    timeout: Duration.Duration,
+    progress: Progress
+  ): Effect.Effect<Success<A>, StartError> =>
+    Effect.gen(function*() {
+      const startedAt = yield* Clock.currentTimeMillis
+
+      const outcome = yield* client.execute(request).pipe(
+        Effect.flatMap((response) => Effect.map(readBody(response), (body) => ({ response, body }))),
+        Effect.timeout(timeout),
+        Effect.either
+      )
+
+      const now = yield* Clock.currentTimeMillis
+      const result = Either.isLeft(outcome)
+        ? Either.left(transportFailure(call, progress, outcome.left, timeout))
+        : classify(call, progress, outcome.right.response, outcome.right.body, now)
+
+      const response = Either.isRight(outcome) ? outcome.right.response : undefined
+      yield* Effect.logDebug("FLORA request").pipe(
+        Effect.annotateLogs({
+          method: call.method,
+          path: call.path,
+          status: response?.status ?? "none",
+          attempt: progress.attempts,
+          requestId: response?.headers["request-id"] ?? "none",
+          durationMs: now - startedAt,
+          outcome: Either.isLeft(result) ? result.left._tag : "ok"
+        })
+      )
+
+      if (Either.isLeft(result)) {
+        progress.last = result.left
+        progress.mayHaveCreatedRun = result.left.mayHaveCreatedRun
+        return yield* result.left
+      }
+      return result.right
+    }).pipe(
+      Effect.withSpan("FloraClient.attempt", {
+        attributes: { "flora.operation": `${call.method} ${call.path}`, "flora.attempt": progress.attempts }
+      })
+    )
+
+  /** Reads the whole body as text, refusing more than `maxResponseBytes`. */
+  const readBody = (
+    response: HttpClientResponse.HttpClientResponse
+  ): Effect.Effect<string | BodyTooLarge, HttpClientError.ResponseError> => {
+    const limit = config.maxResponseBytes
+    const declared = response.headers["content-length"]
+    if (declared !== undefined && Number(declared) <= limit) return response.text
+    if (declared !== undefined) return Effect.succeed(new BodyTooLarge(Number(declared)))
+    const decoder = new TextDecoder()
+    let size = 0
+    let text = ""
+    return response.stream.pipe(
+      Stream.takeUntil((chunk) => {
+        size += chunk.byteLength
+        return size > limit
+      }),
+      Stream.runForEach((chunk) =>
+        Effect.sync(() => {
+          if (size <= limit) text += decoder.decode(chunk, { stream: true })
+        })
+      ),
+      Effect.map(() => size > limit ? new BodyTooLarge(size) : text + decoder.decode())
+    )
+  }
+
+  const transportFailure = <A>(
+    call: Call<A>,
+    progress: Progress,
+    error: HttpClientError.HttpClientError | Cause.TimeoutException,
+    timeout: Duration.Duration
+  ): TransportError => {
+    const [reason, detail] = describeTransport(error, timeout)
+    // A refused connection or an unknown host never reached the server; anything else may have.
+    const reached = reason !== "ConnectionRefused" && reason !== "DnsFailure"
+    return new TransportError({
+      ...exchangeOf(call, progress),
+      mayHaveCreatedRun: progress.mayHaveCreatedRun || (reached && call.idempotencyKey !== undefined),
+      reason,
+      detail: scrub(detail)
+    })
+  }
+
+  const classify = <A>(
+    call: Call<A>,
+    progress: Progress,
+    response: HttpClientResponse.HttpClientResponse,
+    body: string | BodyTooLarge,
+    now: number
+  ): Either.Either<Success<A>, StartError> => {
+    const status = response.status
+    const requestId = response.headers["request-id"]
+    const creates = call.idempotencyKey !== undefined
+    const base = { ...exchangeOf(call, progress), status, requestId }
+    const unexpected = (detail: string, text: string, mayHaveCreated: boolean) =>
+      new UnexpectedResponse({
+        ...base,
+        mayHaveCreatedRun: progress.mayHaveCreatedRun || mayHaveCreated,
+        detail: scrub(detail),
+        bodySnippet: scrub(text.slice(0, snippetLength)),
+        retryAfter: Option.getOrUndefined(Retry.parseRetryAfter(response.headers, now))
+      })
+
+    if (body instanceof BodyTooLarge) {
+      return Either.left(
+        unexpected(
+          `the body of ${body.size} bytes or more is larger than the limit of ${config.maxResponseBytes}`,
+          "",
+          creates && status < 300
+        )
+      )
+    }
+
+    if (status === call.successStatus || (status >= 200 && status < 300)) {
+      const json = parseJson(body)
+      const decoded = json === undefined ? undefined : call.decode(json)
+      if (decoded === undefined || Either.isLeft(decoded)) {
+        const detail = decoded === undefined
+          ? `status ${status} with a body that is not JSON`
+          : `status ${status} with a body of the wrong shape: ${
+            ParseResult.TreeFormatter.formatErrorSync(decoded.left)
+          }`
+        return Either.left(unexpected(detail, body, creates))
+      }
+      return Either.right({
+        value: decoded.right,
+        requestId,
+        attempts: progress.attempts,
+        replayed: response.headers["idempotent-replayed"] === "true"
+      })
+    }
+
+    const envelope = decodeEnvelope(parseJson(body))
+    if (Either.isLeft(envelope) || status < 400) {
+      const detail = Either.isLeft(envelope)
+        ? `status ${status} without FLORA's error envelope`
+        : `status ${status}, which FLORA does not use`
+      return Either.left(unexpected(detail, body, creates && status >= 500))
+    }
+
+    const { code, fields, message } = envelope.right.error
+    const fromServer = { ...base, code, detail: scrub(message) }
+    if (status === 400) {
+      const issues = (fields ?? []).map((f) => new FieldIssue({ path: f.field, message: scrub(f.message) }))
+      return Either.left(new ValidationError({ ...fromServer, origin: "server", issues }))
+    }
+    if (status === 409 && code === "idempotency_duplicate" && creates) {
+      return Either.left(new IdempotencyDuplicate(fromServer))
+    }
+    return Either.left(
+      new ApiError({
+        ...fromServer,
+        // A server error may come after the run was created.
+        mayHaveCreatedRun: progress.mayHaveCreatedRun || (creates && status >= 500),
+        kind: apiErrorKind(status),
+        retryAfter: Option.getOrUndefined(Retry.parseRetryAfter(response.headers, now))
+      })
+    )
+  }
+
+  /** Sends a run-creating call: every attempt carries the call's idempotency key. */
+  const create = <A>(
+    call: Call<A> & { readonly idempotencyKey: string },
+    options?: CallOptions
+  ): Effect.Effect<Success<A>, StartError> => execute(call, options)
+
+  /**
+   * Sends a call that creates nothing. Without an idempotency key `classify` never builds an
+   * `IdempotencyDuplicate`, so the narrower error type holds.
+   */
+  const read = <A>(
+    call: Call<A> & { readonly idempotencyKey?: undefined },
+    options?: CallOptions
+  ): Effect.Effect<Success<A>, RequestError> => execute(call, options) as Effect.Effect<Success<A>, RequestError>
+
+  return { create, read, scrub } as const
+}
+
+/** @internal */
+export type Transport = ReturnType<typeof makeTransport>
+
+class BodyTooLarge {
+  constructor(readonly size: number) {}
+}
+
+const parseJson = (text: string): unknown => {
+  if (text.length === 0) return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+const apiErrorKind = (status: number): ApiError["kind"] => {
+  switch (status) {
+    case 401:
+      return "Unauthorized"
+    case 402:
+      return "InsufficientCredits"
+    case 403:
+      return "Forbidden"
+    case 404:
+      return "NotFound"
+    case 429:
+      return "RateLimited"
+    default:
+      return status >= 500 ? "ServerError" : "OtherStatus"
+  }
+}
+
+const networkCodes: Record<string, TransportReason> = {
+  ECONNREFUSED: "ConnectionRefused",
+  ECONNRESET: "ConnectionReset",
+  EPIPE: "ConnectionReset",
+  UND_ERR_SOCKET: "ConnectionReset",
+  UND_ERR_CLOSED: "ConnectionReset",
+  ENOTFOUND: "DnsFailure",
+  EAI_AGAIN: "DnsFailure",
+  UND_ERR_CONNECT_TIMEOUT: "AttemptTimeout",
+  UND_ERR_HEADERS_TIMEOUT: "AttemptTimeout",
+  UND_ERR_BODY_TIMEOUT: "AttemptTimeout",
+  ETIMEDOUT: "AttemptTimeout"
+}
+
+/** Finds the first Node-style error `code` in a cause chain. */
+const findCode = (error: unknown): string | undefined => {
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 8; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === "string") return code
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+const describeTransport = (
+  error: HttpClientError.HttpClientError | Cause.TimeoutException,
+  timeout: Duration.Duration
+): readonly [TransportReason, string] => {
+  if (error._tag === "TimeoutException") {
+    return ["AttemptTimeout", `no complete response within the attempt timeout of ${Duration.format(timeout)}`]
+  }
+  const code = findCode(error.cause)
+  const detail = [code, error.cause instanceof Error ? error.cause.message : error.message]
+    .filter((part) => part !== undefined)
+    .join(": ")
+  if (error._tag === "ResponseError") return ["BodyReadFailed", detail]
+  return [code === undefined ? "Other" : networkCodes[code] ?? "Other", detail]
+}

@@ -104,5 +104,6 @@ export const httpClient = (script: Script): HttpClient.HttpClient =>
 
 export const clientLayer = (script: Script, options?: Partial<FloraConfig.Options>) =>
   FloraClient.layer({ apiKey: Redacted.make(apiKey), baseUrl, ...options }).pipe(
-    Layer.provide(Layer.succeed(HttpClient.HttpClient, httpClient(script)))
+    Layer.provide(Layer.succeed(HttpClient.HttpClient, httpClient(script))),
+    Layer.orDie
   )

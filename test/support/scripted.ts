@@ -3,6 +3,7 @@
  * client sent. For unit tests of the client's own logic; end-to-end behaviour is tested against the
  * emulator.
  */
+import type * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -60,12 +61,8 @@ export interface Script {
 
 export const makeScript = (...replies: Array<Reply | ((sent: Sent) => Reply)>): Script => ({ sent: [], replies })
 
-const textOf = (body: unknown): string | undefined => {
-  if (typeof body === "object" && body !== null && "_tag" in body && body._tag === "Uint8Array") {
-    return new TextDecoder().decode((body as { body: Uint8Array }).body)
-  }
-  return undefined
-}
+const textOf = (body: HttpBody.HttpBody): string | undefined =>
+  body._tag === "Uint8Array" ? new TextDecoder().decode(body.body) : undefined
 
 export const httpClient = (script: Script): HttpClient.HttpClient =>
   HttpClient.make((request, url) =>

@@ -100,7 +100,10 @@ describe("pollRun", () => {
       let seen = 0
       for (let t = 0; t <= 40_000; t += 100) {
         const gets = yield* pollGets
-        if (gets > seen) times.push(t), seen = gets
+        if (gets > seen) {
+          times.push(t)
+          seen = gets
+        }
         yield* TestClock.adjust("100 millis")
       }
       yield* Fiber.interrupt(fiber)

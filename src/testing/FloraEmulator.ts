@@ -336,9 +336,13 @@ export const Fault = {
     }),
   /** Wait `duration` on Effect's `Clock` (so `TestClock` controls it), then answer normally. */
   delay: (duration: Duration.DurationInput): Fault => FaultCase.Delay({ duration: Duration.decode(duration) }),
+  /** Close the connection unanswered before anything is handled: no run is created. */
   dropBeforeCreate: FaultCase.DropBeforeCreate() as Fault,
+  /** Handle the request (a POST creates and charges the run), then close the connection unanswered. */
   dropAfterCreate: FaultCase.DropAfterCreate() as Fault,
+  /** Handle the request, send its status, headers and half its body, then never finish the body. */
   stallBody: FaultCase.StallBody() as Fault,
+  /** Reset the connection before anything is handled. */
   reset: FaultCase.Reset() as Fault
 } as const
 

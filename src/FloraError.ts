@@ -280,8 +280,9 @@ export class RunFailed extends Schema.TaggedError<RunFailed>("effect-flora/RunFa
 }
 
 /**
- * Polling reached its overall deadline before the run ended. `lastStatus` is the last status seen
- * (absent when no poll succeeded); the run may still finish later.
+ * Polling stopped before the run ended: it reached its overall `deadline`, or a custom poll schedule
+ * ended. `lastStatus` is the last status seen (absent when no poll succeeded); the run may still finish
+ * later, so it can be polled again.
  *
  * @since 0.1.0
  * @category errors
@@ -299,8 +300,8 @@ export class PollTimeout extends Schema.TaggedError<PollTimeout>("effect-flora/P
 
   /** @since 0.1.0 */
   override get message(): string {
-    return `Run ${this.runId} did not finish within ${Duration.format(this.deadline)} (${this.polls} polls, ` +
-      `last status ${this.lastStatus ?? "unknown"}); it may still finish later`
+    return `Polling of run ${this.runId} stopped before the run ended (${this.polls} polls, last status ` +
+      `${this.lastStatus ?? "unknown"}, deadline ${Duration.format(this.deadline)}); it may still finish later`
   }
 }
 

@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+/// <reference types="node" />
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import type * as HttpServerError from "@effect/platform/HttpServerError"

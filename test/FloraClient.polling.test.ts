@@ -4,8 +4,6 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
@@ -33,13 +31,7 @@ const failing: FloraEmulator.Technique = {
 }
 
 const emulated = (options?: FloraEmulator.Options) =>
-  FloraClient.layer({
-    apiKey: Redacted.make(FloraEmulator.defaultApiKey),
-    baseUrl: FloraEmulator.inProcessBaseUrl
-  }).pipe(
-    Layer.orDie,
-    Layer.provideMerge(FloraEmulator.layer({ techniques: [fiveSeconds, stuck, failing], ...options }))
-  )
+  FloraEmulator.layerFloraClient({ techniques: [fiveSeconds, stuck, failing], ...options })
 
 const params = (technique_id: string) => ({ technique_id, workspace_id: "ws_demo", inputs: {} })
 

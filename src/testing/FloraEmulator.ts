@@ -21,6 +21,9 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as FloraClient from "../FloraClient.js"
+import type * as FloraConfig from "../FloraConfig.js"
 import { makeApp } from "../internal/emulator/app.js"
 import * as internalConnection from "../internal/emulator/connection.js"
 import { makeInProcessClient } from "../internal/emulator/inProcess.js"
@@ -537,3 +540,36 @@ export const layerClient: Layer.Layer<HttpClient.HttpClient, never, FloraEmulato
  */
 export const layer = (options?: Options): Layer.Layer<FloraEmulator | HttpClient.HttpClient> =>
   Layer.provideMerge(layerClient, layerEmulator(options))
+
+/**
+ * Provides a `FloraClient` wired to a fresh in-process emulator, and the emulator itself: the one layer a
+ * test of an application's own service needs. Runs advance with the test's `Clock`, so under `TestClock`
+ * move time forward with `TestClock.adjust`.
+ *
+ * ```ts
+ * it.effect("my service finishes a run", () =>
+ *   Effect.gen(function*() {
+ *     const fiber = yield* Effect.fork(FloraClient.runTechnique({
+ *       technique_id: "tech_demo", workspace_id: "ws_demo", inputs: { prompt: "a cat" }
+ *     }))
+ *     yield* TestClock.adjust("10 seconds")
+ *     const { run } = yield* Fiber.join(fiber)
+ *     expect(run.status).toBe("completed")
+ *   }).pipe(Effect.provide(FloraEmulator.layerFloraClient())))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFloraClient = (
+  options?: Options & { readonly client?: Omit<FloraConfig.Options, "apiKey" | "baseUrl"> | undefined }
+): Layer.Layer<FloraClient.FloraClient | FloraEmulator> =>
+  FloraClient.layer({
+    ...options?.client,
+    apiKey: Redacted.make(options?.accounts?.[0]?.apiKey ?? defaultApiKey),
+    baseUrl: inProcessBaseUrl
+  }).pipe(
+    // The key and base URL above are always valid, so the client's configuration cannot fail.
+    Layer.orDie,
+    Layer.provideMerge(layer(options))
+  )

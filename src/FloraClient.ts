@@ -49,6 +49,7 @@ import {
 import * as Http from "./internal/http.js"
 import * as Retry from "./Retry.js"
 import * as RunSchema from "./Run.js"
+import * as Technique from "./Technique.js"
 
 /**
  * Options of one request, overriding the client's for this call only.
@@ -156,6 +157,37 @@ export interface Service {
     params: RunSchema.StartTechniqueParams,
     options?: StartOptions & WaitOptions
   ) => Effect.Effect<TechniqueResult, StartError | PollTimeout | RunFailed>
+
+  /** Reads one technique (`GET /techniques/{techniqueId}`): its inputs, outputs and `run_cost`. */
+  readonly getTechnique: (
+    techniqueId: string,
+    options?: RequestOptions
+  ) => Effect.Effect<Technique.Technique, RequestError>
+
+  /** Reads one page of the technique catalog (`GET /techniques`). */
+  readonly listTechniques: (options?: ListTechniquesOptions) => Effect.Effect<Technique.TechniquePage, RequestError>
+
+  /** Every technique of the catalog, reading page after page as the stream is pulled. */
+  readonly techniques: (
+    options?: Omit<ListTechniquesOptions, "cursor">
+  ) => Stream.Stream<Technique.Technique, RequestError>
+}
+
+/**
+ * Options of `listTechniques`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ListTechniquesOptions extends RequestOptions {
+  /** Only techniques whose name or description contains this text. */
+  readonly query?: string | undefined
+  /** Only techniques usable in this workspace. */
+  readonly workspace_id?: string | undefined
+  /** Page size. */
+  readonly limit?: number | undefined
+  /** The `next_cursor` of the previous page. */
+  readonly cursor?: string | undefined
 }
 
 /**
@@ -170,6 +202,8 @@ const decodeParams = Schema.decodeUnknownEither(RunSchema.StartTechniqueParams, 
 const decodeStartResponse = Schema.decodeUnknownEither(RunSchema.StartRunResponse)
 const decodeRun = Schema.decodeUnknownEither(RunSchema.Run)
 const decodeRunId = Schema.decodeUnknownEither(RunSchema.RunId)
+const decodeTechnique = Schema.decodeUnknownEither(Technique.Technique)
+const decodeTechniquePage = Schema.decodeUnknownEither(Technique.TechniquePage)
 
 const idempotencyKeyPattern = /^[\x20-\x7e]{1,255}$/
 
@@ -355,7 +389,58 @@ export const make = (
         Effect.withSpan("FloraClient.runTechnique")
       )
 
-    return FloraClient.of({ startTechnique, getRun, pollRun, waitForRun, runTechnique })
+    const getTechnique: Service["getTechnique"] = (techniqueId, options) =>
+      transport.read({
+        method: "GET",
+        path: "/techniques/{techniqueId}",
+        url: `${config.baseUrl}/techniques/${encodeURIComponent(techniqueId)}`,
+        successStatus: 200,
+        decode: decodeTechnique
+      }, options).pipe(
+        Effect.map((success) => success.value),
+        Effect.withSpan("FloraClient.getTechnique", { attributes: { "flora.technique_id": techniqueId } })
+      )
+
+    const listTechniques: Service["listTechniques"] = (options) => {
+      const url = new URL(`${config.baseUrl}/techniques`)
+      for (const name of ["query", "workspace_id", "limit", "cursor"] as const) {
+        const value = options?.[name]
+        if (value !== undefined) url.searchParams.set(name, String(value))
+      }
+      return transport.read({
+        method: "GET",
+        path: "/techniques",
+        url: url.href,
+        successStatus: 200,
+        decode: decodeTechniquePage
+      }, options).pipe(
+        Effect.map((success) => success.value),
+        Effect.withSpan("FloraClient.listTechniques")
+      )
+    }
+
+    const techniques: Service["techniques"] = (options) =>
+      Stream.paginateChunkEffect(
+        undefined as string | undefined,
+        (cursor) =>
+          Effect.map(listTechniques({ ...options, cursor }), (page) => {
+            const next = page.meta.next_cursor
+            // An empty page ends the walk even if the server sent a cursor, so a bad cursor cannot loop.
+            const more = next !== undefined && next.length > 0 && page.techniques.length > 0
+            return [Chunk.unsafeFromArray(page.techniques), more ? Option.some(next) : Option.none()] as const
+          })
+      )
+
+    return FloraClient.of({
+      startTechnique,
+      getRun,
+      pollRun,
+      waitForRun,
+      runTechnique,
+      getTechnique,
+      listTechniques,
+      techniques
+    })
   })
 
 /** A wait before the next poll; it fails when polling must stop. */
@@ -472,3 +557,37 @@ export const runTechnique = (
   options?: StartOptions & WaitOptions
 ): Effect.Effect<TechniqueResult, StartError | PollTimeout | RunFailed, FloraClient> =>
   Effect.flatMap(FloraClient, (client) => client.runTechnique(params, options))
+
+/**
+ * Reads one technique with the `FloraClient` in context. See `Service.getTechnique`.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const getTechnique = (
+  techniqueId: string,
+  options?: RequestOptions
+): Effect.Effect<Technique.Technique, RequestError, FloraClient> =>
+  Effect.flatMap(FloraClient, (client) => client.getTechnique(techniqueId, options))
+
+/**
+ * Reads one page of the technique catalog with the `FloraClient` in context. See `Service.listTechniques`.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const listTechniques = (
+  options?: ListTechniquesOptions
+): Effect.Effect<Technique.TechniquePage, RequestError, FloraClient> =>
+  Effect.flatMap(FloraClient, (client) => client.listTechniques(options))
+
+/**
+ * Every technique of the catalog, with the `FloraClient` in context. See `Service.techniques`.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const techniques = (
+  options?: Omit<ListTechniquesOptions, "cursor">
+): Stream.Stream<Technique.Technique, RequestError, FloraClient> =>
+  Stream.unwrap(Effect.map(FloraClient, (client) => client.techniques(options)))

@@ -22,3 +22,8 @@ export * as Retry from "./Retry.js"
  * @since 0.1.0
  */
 export * as Run from "./Run.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Technique from "./Technique.js"

@@ -251,7 +251,6 @@ export const make = (
           url: `${config.baseUrl}/runs/technique`,
           body,
           idempotencyKey,
-          successStatus: 201,
           decode: decodeStartResponse
         }, options)
         yield* Effect.annotateCurrentSpan("flora.run_id", success.value.run_id)
@@ -272,7 +271,6 @@ export const make = (
       method: "GET" as const,
       path: "/runs/{runId}",
       url,
-      successStatus: 200,
       decode: decodeRun
     })
 
@@ -394,7 +392,6 @@ export const make = (
         method: "GET",
         path: "/techniques/{techniqueId}",
         url: `${config.baseUrl}/techniques/${encodeURIComponent(techniqueId)}`,
-        successStatus: 200,
         decode: decodeTechnique
       }, options).pipe(
         Effect.map((success) => success.value),
@@ -411,7 +408,6 @@ export const make = (
         method: "GET",
         path: "/techniques",
         url: url.href,
-        successStatus: 200,
         decode: decodeTechniquePage
       }, options).pipe(
         Effect.map((success) => success.value),

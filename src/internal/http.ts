@@ -35,7 +35,6 @@ export interface Call<A> {
   readonly url: string
   readonly body?: string | undefined
   readonly idempotencyKey?: string | undefined
-  readonly successStatus: number
   readonly decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>
 }
 
@@ -237,7 +236,8 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
       )
     }
 
-    if (status === call.successStatus || (status >= 200 && status < 300)) {
+    // Any 2xx is a success: FLORA documents 201 for a start, and a replay may come back as 200.
+    if (status >= 200 && status < 300) {
       const json = parseJson(body)
       const decoded = json === undefined ? undefined : call.decode(json)
       if (decoded === undefined || Either.isLeft(decoded)) {

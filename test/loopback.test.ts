@@ -7,10 +7,14 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { describe, expect, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import * as Http from "node:http"
 import * as Net from "node:net"
 import * as FloraClient from "../src/FloraClient.js"
 import type * as FloraConfig from "../src/FloraConfig.js"
@@ -129,6 +133,47 @@ for (const [name, transport] of transports) {
       }))
   })
 }
+
+/**
+ * A loopback server that never answers, and reports when the client goes away: a `Deferred` completed
+ * when the request arrives, and one completed when its connection closes.
+ */
+const silentServer = Effect.acquireRelease(
+  Effect.gen(function*() {
+    const arrived = yield* Deferred.make<void>()
+    const closed = yield* Deferred.make<void>()
+    const server = Http.createServer((request) => {
+      Deferred.unsafeDone(arrived, Exit.void)
+      request.socket.on("close", () => Deferred.unsafeDone(closed, Exit.void))
+    })
+    yield* Effect.async<void>((resume) => {
+      server.listen(0, "127.0.0.1", () => resume(Effect.void))
+    })
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    return { server, port, arrived, closed }
+  }),
+  ({ server }) =>
+    Effect.sync(() => server.closeAllConnections()).pipe(Effect.andThen(Effect.sync(() => server.close())))
+)
+
+describe("interruption over loopback", () => {
+  for (const [name, transport] of transports) {
+    it.scopedLive(`with the ${name} client, interrupting the fiber aborts the request in flight`, () =>
+      Effect.gen(function*() {
+        const { arrived, closed, port } = yield* silentServer
+        const layer = FloraClient.layer({
+          apiKey: Redacted.make("sk_test_emulator"),
+          baseUrl: `http://127.0.0.1:${port}/api/v1`
+        }).pipe(Layer.orDie, Layer.provide(transport))
+        const fiber = yield* Effect.fork(Effect.provide(FloraClient.startTechnique(params), layer))
+        yield* Deferred.await(arrived)
+        yield* Fiber.interrupt(fiber)
+        const aborted = yield* Deferred.await(closed).pipe(Effect.timeout("5 seconds"), Effect.option)
+        expect(aborted._tag).toBe("Some")
+      }))
+  }
+})
 
 /** A loopback port with nothing listening on it. */
 const closedPort = Effect.async<number>((resume) => {

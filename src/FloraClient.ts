@@ -39,11 +39,14 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as FloraConfig from "./FloraConfig.js"
 import {
+  ApiError,
   FieldIssue,
   PollTimeout,
   type RequestError,
   RunFailed,
   type StartError,
+  TransportError,
+  UnexpectedResponse,
   ValidationError
 } from "./FloraError.js"
 import * as Http from "./internal/http.js"
@@ -152,7 +155,11 @@ export interface Service {
     options?: WaitOptions
   ) => Effect.Effect<RunSchema.Run, RequestError | PollTimeout | RunFailed>
 
-  /** Starts a technique run and waits for it to end, with the guarantees of `startTechnique`. */
+  /**
+   * Starts a technique run and waits for it to end, with the guarantees of `startTechnique`. Once the run
+   * has started, a request error while polling (a 404, a 401, a malformed answer) carries
+   * `mayHaveCreatedRun: true` and the call's `idempotencyKey`, since the run exists.
+   */
   readonly runTechnique: (
     params: RunSchema.StartTechniqueParams,
     options?: StartOptions & WaitOptions
@@ -382,7 +389,10 @@ export const make = (
     const runTechnique: Service["runTechnique"] = (params, options) =>
       startTechnique(params, options).pipe(
         Effect.flatMap((started) =>
-          Effect.map(waitForRun(started, options), (run): TechniqueResult => ({ started, run }))
+          waitForRun(started, options).pipe(
+            Effect.map((run): TechniqueResult => ({ started, run })),
+            Effect.mapError(markStarted(started.idempotencyKey))
+          )
         ),
         Effect.withSpan("FloraClient.runTechnique")
       )
@@ -443,6 +453,27 @@ export const make = (
 type Wait = Effect.Effect<void, PollTimeout>
 
 const identity = <A>(a: A): A => a
+
+/**
+ * A polling error of `runTechnique` comes from a `GET`, which knows nothing of the run it follows. The run
+ * was created, so the error must say so and name the key, or the caller would take it for a call that
+ * started nothing.
+ */
+const markStarted = (idempotencyKey: string) => <E extends RequestError | PollTimeout | RunFailed>(error: E) => {
+  const fields = { mayHaveCreatedRun: true, idempotencyKey }
+  switch (error._tag) {
+    case "ValidationError":
+      return new ValidationError({ ...error, ...fields })
+    case "TransportError":
+      return new TransportError({ ...error, ...fields })
+    case "ApiError":
+      return new ApiError({ ...error, ...fields })
+    case "UnexpectedResponse":
+      return new UnexpectedResponse({ ...error, ...fields })
+    default:
+      return error
+  }
+}
 
 /**
  * The default wait between polls: from 2 s, growing by a quarter each time, capped at 5 s.

@@ -7,6 +7,8 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as FiberRef from "effect/FiberRef"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
@@ -80,10 +82,14 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
   /** Removes the API key from text that came from the server or the network stack. */
   const scrub = (text: string): string => text.includes(key) ? text.split(key).join("[redacted]") : text
 
+  const defaultPolicy = Retry.policy<StartError>(config.retry, config.maxRetryAfter)
+
   const execute = <A>(call: Call<A>, options?: CallOptions): Effect.Effect<Success<A>, StartError> => {
     const timeout = Duration.decode(options?.timeout ?? config.timeout)
     const deadline = Duration.decode(options?.deadline ?? config.deadline)
-    const schedule = Retry.policy<StartError>(options?.retry ?? config.retry, config.maxRetryAfter)
+    const schedule = options?.retry === undefined
+      ? defaultPolicy
+      : Retry.policy<StartError>(options.retry, config.maxRetryAfter)
     const request = buildRequest(call)
     const progress: Progress = { attempts: 0, mayHaveCreatedRun: false, last: undefined }
     const attempt = Effect.suspend(() => {
@@ -140,17 +146,20 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
         : classify(call, progress, outcome.right.response, outcome.right.body, now)
 
       const response = Either.isRight(outcome) ? outcome.right.response : undefined
-      yield* Effect.logDebug("FLORA request").pipe(
-        Effect.annotateLogs({
-          method: call.method,
-          path: call.path,
-          status: response?.status ?? "none",
-          attempt: progress.attempts,
-          requestId: response?.headers["request-id"] ?? "none",
-          durationMs: now - startedAt,
-          outcome: Either.isLeft(result) ? result.left._tag : "ok"
-        })
-      )
+      // The runtime drops a line below the minimum level anyway; checking first saves building its annotations.
+      if (!LogLevel.greaterThan(yield* FiberRef.get(FiberRef.currentMinimumLogLevel), LogLevel.Debug)) {
+        yield* Effect.logDebug("FLORA request").pipe(
+          Effect.annotateLogs({
+            method: call.method,
+            path: call.path,
+            status: response?.status ?? "none",
+            attempt: progress.attempts,
+            requestId: response?.headers["request-id"] ?? "none",
+            durationMs: now - startedAt,
+            outcome: Either.isLeft(result) ? result.left._tag : "ok"
+          })
+        )
+      }
 
       if (Either.isLeft(result)) {
         progress.last = result.left
@@ -160,6 +169,8 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
       return result.right
     }).pipe(
       Effect.withSpan("FloraClient.attempt", {
+        // The stack of an attempt always points into this module; the parent span keeps the caller's.
+        captureStackTrace: false,
         attributes: { "flora.operation": `${call.method} ${call.path}`, "flora.attempt": progress.attempts }
       })
     )

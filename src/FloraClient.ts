@@ -130,7 +130,7 @@ export interface Service {
    * start a second run. The key is on the result and on every error.
    */
   readonly startTechnique: (
-    params: RunSchema.StartTechniqueParams,
+    params: RunSchema.StartTechniqueInput,
     options?: StartOptions
   ) => Effect.Effect<RunSchema.StartedRun, StartError>
 
@@ -161,7 +161,7 @@ export interface Service {
    * `mayHaveCreatedRun: true` and the call's `idempotencyKey`, since the run exists.
    */
   readonly runTechnique: (
-    params: RunSchema.StartTechniqueParams,
+    params: RunSchema.StartTechniqueInput,
     options?: StartOptions & WaitOptions
   ) => Effect.Effect<TechniqueResult, StartError | PollTimeout | RunFailed>
 
@@ -378,6 +378,7 @@ export const make = (
                   runId: run.run_id,
                   errorCode: run.error_code,
                   errorMessage: run.error_message === undefined ? undefined : transport.scrub(run.error_message),
+                  chargedCost: run.charged_cost,
                   idempotencyKey: typeof ref === "string" ? undefined : ref.idempotencyKey
                 })
               )
@@ -491,7 +492,7 @@ const issuesOf = (error: ParseResult.ParseError): ReadonlyArray<FieldIssue> =>
   )
 
 const encodeBody = <E>(
-  params: RunSchema.StartTechniqueParams,
+  params: RunSchema.StartTechniqueInput,
   onError: (issues: ReadonlyArray<FieldIssue>) => E
 ): Effect.Effect<string, E> =>
   Effect.try({
@@ -512,15 +513,16 @@ export const layer = (
 ): Layer.Layer<FloraClient, ConfigError.ConfigError, HttpClient.HttpClient> => Layer.effect(FloraClient, make(options))
 
 /**
- * A layer of the client from `Config`: by default `FLORA_API_KEY` (as `Redacted`) and `FLORA_BASE_URL`
- * (default `https://app.flora.ai/api/v1`). `overrides` set the other options in code.
+ * A layer of the client from `Config`: `FLORA_API_KEY` (read as `Redacted`) and `FLORA_BASE_URL` (default
+ * `https://app.flora.ai/api/v1`). `overrides` set the other options in code; `config` replaces where the
+ * key and base URL come from.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  config: Config.Config<FloraConfig.Options> = FloraConfig.fromEnv,
-  overrides?: Omit<FloraConfig.Options, "apiKey" | "baseUrl">
+  overrides?: Omit<FloraConfig.Options, "apiKey" | "baseUrl">,
+  config: Config.Config<FloraConfig.Options> = FloraConfig.fromEnv
 ): Layer.Layer<FloraClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Layer.effect(FloraClient, Effect.flatMap(config, (options) => make({ ...overrides, ...options })))
 
@@ -531,7 +533,7 @@ export const layerConfig = (
  * @category accessors
  */
 export const startTechnique = (
-  params: RunSchema.StartTechniqueParams,
+  params: RunSchema.StartTechniqueInput,
   options?: StartOptions
 ): Effect.Effect<RunSchema.StartedRun, StartError, FloraClient> =>
   Effect.flatMap(FloraClient, (client) => client.startTechnique(params, options))
@@ -580,7 +582,7 @@ export const waitForRun = (
  * @category accessors
  */
 export const runTechnique = (
-  params: RunSchema.StartTechniqueParams,
+  params: RunSchema.StartTechniqueInput,
   options?: StartOptions & WaitOptions
 ): Effect.Effect<TechniqueResult, StartError | PollTimeout | RunFailed, FloraClient> =>
   Effect.flatMap(FloraClient, (client) => client.runTechnique(params, options))

@@ -268,6 +268,8 @@ export class RunFailed extends Schema.TaggedError<RunFailed>("effect-flora/RunFa
   runId: Schema.String,
   errorCode: Schema.optional(Schema.String),
   errorMessage: Schema.optional(Schema.String),
+  /** What the failed run was charged, in USD, when the run says. */
+  chargedCost: Schema.optional(Schema.Number),
   idempotencyKey: Schema.optional(Schema.String)
 }) {
   /** @since 0.1.0 */

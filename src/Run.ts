@@ -96,6 +96,20 @@ export const StartTechniqueParams = Schema.Struct({
 export interface StartTechniqueParams extends Schema.Schema.Type<typeof StartTechniqueParams> {}
 
 /**
+ * What `startTechnique` accepts: the shape of `StartTechniqueParams`, with `inputs` typed loosely so that
+ * data from JSON or a form needs no cast. The params are checked against `StartTechniqueParams` before
+ * anything is sent; a value that is not JSON fails as a client-side `ValidationError`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StartTechniqueInput {
+  readonly technique_id: string
+  readonly workspace_id: string
+  readonly inputs: { readonly [inputId: string]: unknown }
+}
+
+/**
  * The kind of a run. Values this version does not know decode as plain strings.
  *
  * @since 0.1.0

@@ -204,6 +204,7 @@ describe("waitForRun and runTechnique", () => {
       expect(error.runId).toBe(started.run_id)
       expect(error.errorCode).toBe("safety_blocked")
       expect(error.errorMessage).toBe("The prompt was blocked.")
+      expect(error.chargedCost).toBe(0.5)
       expect(error.idempotencyKey).toBe(started.idempotencyKey)
     }).pipe(Effect.provide(emulated())))
 

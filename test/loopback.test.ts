@@ -32,18 +32,7 @@ const transports: ReadonlyArray<[string, Layer.Layer<HttpClient.HttpClient>]> = 
 ]
 
 const onLoopback = (transport: Layer.Layer<HttpClient.HttpClient>, options?: FloraEmulator.Options) =>
-  Layer.unwrapEffect(
-    Effect.map(EmulatorServer.FloraEmulatorServer, (server) =>
-      FloraClient.layer({
-        apiKey: Redacted.make(FloraEmulator.defaultApiKey),
-        baseUrl: server.baseUrl,
-        ...quickRetries
-      }))
-  ).pipe(
-    Layer.orDie,
-    Layer.provide(transport),
-    Layer.provideMerge(Layer.orDie(EmulatorServer.layer(options)))
-  )
+  EmulatorServer.layerFloraClient({ ...options, client: quickRetries }).pipe(Layer.orDie, Layer.provide(transport))
 
 const params = { technique_id: "tech_demo_instant", workspace_id: "ws_demo", inputs: {} }
 

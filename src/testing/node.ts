@@ -10,13 +10,17 @@
 /// <reference types="node" />
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
+import * as FloraClient from "../FloraClient.js"
+import type * as FloraConfig from "../FloraConfig.js"
 import * as FloraEmulator from "./FloraEmulator.js"
 
 /**
@@ -123,3 +127,32 @@ export const layer = (
   options?: FloraEmulator.Options & ServeOptions
 ): Layer.Layer<FloraEmulator.FloraEmulator | FloraEmulatorServer, HttpServerError.ServeError> =>
   Layer.provideMerge(layerServer(options), FloraEmulator.layerEmulator(options))
+
+/**
+ * Provides a `FloraClient` talking to a fresh emulator over a real loopback socket, with the emulator and
+ * its server. The client sends through whatever `HttpClient` is provided (`FetchHttpClient.layer`,
+ * `NodeHttpClient.layerUndici`, ...), so transport behaviour is exercised end to end.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFloraClient = (
+  options?: FloraEmulator.Options & ServeOptions & {
+    readonly client?: Omit<FloraConfig.Options, "apiKey" | "baseUrl"> | undefined
+  }
+): Layer.Layer<
+  FloraClient.FloraClient | FloraEmulator.FloraEmulator | FloraEmulatorServer,
+  HttpServerError.ServeError,
+  HttpClient.HttpClient
+> =>
+  Layer.unwrapEffect(
+    Effect.map(FloraEmulatorServer, (server) =>
+      FloraClient.layer({
+        ...options?.client,
+        apiKey: Redacted.make(options?.accounts?.[0]?.apiKey ?? FloraEmulator.defaultApiKey),
+        baseUrl: server.baseUrl
+      }).pipe(
+        // The key and base URL above are always valid, so the client's configuration cannot fail.
+        Layer.orDie
+      ))
+  ).pipe(Layer.provideMerge(layer(options)))

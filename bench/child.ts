@@ -18,7 +18,7 @@ export const forkHelper = <M = { readonly baseUrl: string }>(
 ): Promise<Helper<M>> =>
   new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(new URL(script, import.meta.url)), [...args], {
-      execArgv: ["--expose-gc", "--import", "tsx"],
+      execArgv: ["--import", "tsx"],
       stdio: ["ignore", "inherit", "inherit", "ipc"]
     })
     child.once("error", reject)

@@ -4,7 +4,10 @@
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClientTag from "@effect/platform/HttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import Flora from "@flora-ai/flora"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -112,6 +115,51 @@ const effectFlora = async (
     close: () => runtime.dispose()
   }
 }
+
+/**
+ * The same POST through `@effect/platform`'s `HttpClient` alone, with the same headers, reading the body as
+ * text and parsing it: the floor under effect-flora, to tell its own cost from the platform's.
+ */
+const effectPlatform = async (
+  name: string,
+  baseUrl: string,
+  httpClient: Layer.Layer<HttpClient.HttpClient>
+): Promise<Client> => {
+  const runtime = ManagedRuntime.make(httpClient)
+  const client = await runtime.runPromise(HttpClientTag.HttpClient)
+  const url = `${baseUrl}/runs/technique`
+  const body = JSON.stringify(params)
+  const call = Effect.suspend(() =>
+    client.execute(
+      HttpClientRequest.post(url, {
+        headers: { authorization: `Bearer ${apiKey}`, "idempotency-key": crypto.randomUUID() },
+        acceptJson: true,
+        body: HttpBody.text(body, "application/json")
+      })
+    )
+  ).pipe(
+    Effect.flatMap((response) => response.text),
+    Effect.map((text) => JSON.parse(text) as unknown)
+  )
+  const timed = (latencies: Array<number>) =>
+    Effect.suspend(() => {
+      const startedAt = performance.now()
+      return Effect.map(call, () => {
+        latencies.push(performance.now() - startedAt)
+      })
+    })
+  return {
+    name,
+    batch: (count, concurrency, latencies) =>
+      runtime.runPromise(
+        Effect.forEach(Array.from({ length: count }), () => timed(latencies), { concurrency, discard: true })
+      ),
+    close: () => runtime.dispose()
+  }
+}
+
+export const effectPlatformFetch = (baseUrl: string) =>
+  effectPlatform("@effect/platform HttpClient (fetch)", baseUrl, FetchHttpClient.layer)
 
 export const effectFloraFetch = (baseUrl: string) =>
   effectFlora("effect-flora (FetchHttpClient)", baseUrl, FetchHttpClient.layer)

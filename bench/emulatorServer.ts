@@ -1,7 +1,8 @@
 /**
  * The FLORA emulator on loopback, for the `waitForRun` benchmark: one technique, `tech_bench`, whose runs
  * are `pending` for `--queue` milliseconds and `running` for `--duration` milliseconds, and an account with
- * enough credits for any run count. Started with `fork`, it sends its base URL to the parent over IPC.
+ * enough credits for any run count. Started with `fork`, it sends its base URL to the parent over IPC; run
+ * directly (`--port` to pick one), it prints it.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
@@ -12,7 +13,8 @@ import * as FloraEmulatorNode from "../src/testing/node.js"
 const { values } = parseArgs({
   options: {
     queue: { type: "string", default: "500" },
-    duration: { type: "string", default: "2500" }
+    duration: { type: "string", default: "2500" },
+    port: { type: "string", default: "0" }
   }
 })
 
@@ -29,9 +31,13 @@ const program = Effect.gen(function*() {
       outcome: { status: "completed", outputs: [{ type: "imageUrl", name: "Image" }] }
     }]
   })
-  const { baseUrl } = yield* FloraEmulatorNode.serve(emulator)
-  process.send?.({ baseUrl })
-  process.on("disconnect", () => process.exit(0))
+  const { baseUrl } = yield* FloraEmulatorNode.serve(emulator, { port: Number(values.port) })
+  if (process.send === undefined) {
+    console.log(baseUrl)
+  } else {
+    process.send({ baseUrl })
+    process.on("disconnect", () => process.exit(0))
+  }
   return yield* Effect.never
 })
 

@@ -55,6 +55,7 @@ const throughput = async () => {
   const clients = [
     Clients.rawFetch(server.message.baseUrl),
     Clients.official(server.message.baseUrl),
+    await Clients.effectPlatformFetch(server.message.baseUrl),
     await Clients.effectFloraFetch(server.message.baseUrl),
     await Clients.effectFloraUndici(server.message.baseUrl)
   ]

@@ -27,8 +27,6 @@ export interface Options {
   readonly onSample?: (sample: Sample) => void
 }
 
-const collect = () => (globalThis as { gc?: () => void }).gc?.()
-
 const sampleOf = (client: string, concurrency: number, round: number, latencies: Array<number>, cost: Cost) => ({
   client,
   concurrency,
@@ -49,7 +47,6 @@ export const run = async (clients: ReadonlyArray<Client>, options: Options): Pro
       for (let turn = 0; turn < clients.length; turn++) {
         const client = clients[(turn + round) % clients.length]!
         const latencies: Array<number> = []
-        collect()
         const { cost } = await measure(() => client.batch(options.calls, concurrency, latencies))
         const sample = sampleOf(client.name, concurrency, round, latencies, cost)
         samples.push(sample)

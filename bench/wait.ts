@@ -3,7 +3,7 @@
  * runs on the emulator at `--base-url`, then waits for all of them at once and reports the requests sent,
  * the CPU time and the peak memory of the waiting alone. Sends the result to the parent over IPC.
  *
- * Clients: `effect-flora` (fixed poll interval), `effect-flora-default` (its default poll schedule) and
+ * The runs are started with plain `fetch` and each client's read path is warmed up first. Clients: `effect-flora` (fixed poll interval), `effect-flora-default` (its default poll schedule) and
  * `official` (a hand-written loop over `@flora-ai/flora` at the same fixed interval).
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
@@ -17,6 +17,7 @@ import { setTimeout as sleep } from "node:timers/promises"
 import { parseArgs } from "node:util"
 import * as FloraClient from "../src/FloraClient.js"
 import { apiKey } from "./clients.js"
+import { profiled } from "./profiler.js"
 
 const { values } = parseArgs({
   options: {
@@ -54,10 +55,41 @@ const mapPool = async <A, B>(items: ReadonlyArray<A>, concurrency: number, f: (a
   return results
 }
 
-const startAndWait = async (): Promise<{ wait: () => Promise<number> }> => {
+interface Started {
+  readonly run_id: string
+  readonly poll_url?: string | undefined
+  readonly estimated_seconds?: number | undefined
+}
+
+/**
+ * Starts the runs with plain `fetch`, the same way whichever client then waits, so the runs are equally old
+ * when the waiting starts.
+ */
+const startRuns = (count: number) =>
+  mapPool(Array.from({ length: count }), 64, async (): Promise<Started> => {
+    const response = await fetch(`${baseUrl}/runs/technique`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify(params)
+    })
+    const body = await response.json() as { run_id: string; poll_url: string | null; estimated_seconds: number | null }
+    if (response.status !== 201) throw new Error(`status ${response.status}: ${JSON.stringify(body)}`)
+    return {
+      run_id: body.run_id,
+      poll_url: body.poll_url ?? undefined,
+      estimated_seconds: body.estimated_seconds ?? undefined
+    }
+  })
+
+const warmupReads = 100
+
+/** Builds the waiting client, warms up its read path on a run of its own, then starts the runs. */
+const prepare = async (): Promise<{ wait: () => Promise<number> }> => {
   if (client === "official") {
     const flora = new Flora({ apiKey, baseURL: baseUrl, fetch: countingFetch })
-    const started = await mapPool(Array.from({ length: runs }), 64, () => flora.runs.startTechnique(params))
+    const [warmup] = await startRuns(1)
+    for (let i = 0; i < warmupReads; i++) await flora.generations.retrieve(warmup!.run_id)
+    const started = await startRuns(runs)
     const waitOne = async (runId: string) => {
       await sleep(interval)
       for (;;) {
@@ -77,9 +109,9 @@ const startAndWait = async (): Promise<{ wait: () => Promise<number> }> => {
     )
   )
   const flora = await runtime.runPromise(FloraClient.FloraClient)
-  const started = await runtime.runPromise(
-    Effect.forEach(Array.from({ length: runs }), () => flora.startTechnique(params), { concurrency: 64 })
-  )
+  const [warmup] = await startRuns(1)
+  await runtime.runPromise(Effect.repeatN(flora.getRun(warmup!.run_id), warmupReads - 1))
+  const started = await startRuns(runs)
   const options = client === "effect-flora-default"
     ? {}
     : { initialDelay: interval, schedule: Schedule.spaced(interval) }
@@ -91,8 +123,7 @@ const startAndWait = async (): Promise<{ wait: () => Promise<number> }> => {
   }
 }
 
-const { wait } = await startAndWait()
-globalThis.gc?.()
+const { wait } = await prepare()
 const before = process.memoryUsage()
 let peakRss = before.rss
 let peakHeap = before.heapUsed
@@ -104,7 +135,8 @@ const sampler = setInterval(() => {
 polls = 0
 const cpuBefore = process.cpuUsage()
 const wallBefore = performance.now()
-const completed = await wait()
+// `BENCH_PROFILE=<file>` records a CPU profile of the waiting alone.
+const completed = await profiled(process.env.BENCH_PROFILE, wait)
 const wallMs = performance.now() - wallBefore
 const cpu = process.cpuUsage(cpuBefore)
 clearInterval(sampler)

@@ -71,8 +71,10 @@ const scenarios = {
     yield* (yield* emulator).inject({ route: "POST /runs/technique", fault: FloraEmulator.Fault.html(502) })
     return yield* FloraClient.startTechnique(params("tech_demo_instant"), noRetry)
   }),
-  "run ends failed": FloraClient.runTechnique(params("tech_demo_fails"), fastPolls),
-  "run outlasts the deadline": FloraClient.runTechnique(params("tech_demo"), { ...fastPolls, deadline: "300 millis" })
+  "run ends failed": FloraClient.runTechnique(params("tech_demo_fails"), { poll: fastPolls }),
+  "run outlasts the deadline": FloraClient.runTechnique(params("tech_demo"), {
+    poll: { ...fastPolls, deadline: "300 millis" }
+  })
 }
 
 const FloraLive = FloraClient.layer({

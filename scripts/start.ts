@@ -90,7 +90,7 @@ const runWithProgress = (params: Run.StartTechniqueParams, poll?: FloraConfig.Po
   Effect.scoped(
     Effect.flatMap(
       progressDisplay(params.technique_id),
-      (display) => FloraClient.runTechnique(params, { ...poll, onProgress: display.update })
+      (display) => FloraClient.runTechnique(params, { poll, onProgress: display.update })
     )
   )
 

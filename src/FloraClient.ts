@@ -95,6 +95,24 @@ export interface WaitOptions extends FloraConfig.PollOptions {
 }
 
 /**
+ * Options of `runTechnique`, grouped by the step they govern, so that a deadline or a schedule is never
+ * ambiguous.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunTechniqueOptions {
+  /** The `Idempotency-Key` of the start; see `StartOptions.idempotencyKey`. */
+  readonly idempotencyKey?: string | undefined
+  /** Retries, attempt timeout and deadline of the start request. */
+  readonly start?: RequestOptions | undefined
+  /** First delay, schedule and deadline of the polling that follows. */
+  readonly poll?: FloraConfig.PollOptions | undefined
+  /** Called with each snapshot whose status or progress changed, the last one included. */
+  readonly onProgress?: ((run: RunSchema.Run) => Effect.Effect<void>) | undefined
+}
+
+/**
  * What `pollRun` and `waitForRun` accept: a run id, or a started run (from `startTechnique`), whose
  * `poll_url`, `estimated_seconds` and `idempotencyKey` are then used.
  *
@@ -162,7 +180,7 @@ export interface Service {
    */
   readonly runTechnique: (
     params: RunSchema.StartTechniqueInput,
-    options?: StartOptions & WaitOptions
+    options?: RunTechniqueOptions
   ) => Effect.Effect<TechniqueResult, StartError | PollTimeout | RunFailed>
 
   /** Reads one technique (`GET /techniques/{techniqueId}`): its inputs, outputs and `run_cost`. */
@@ -388,9 +406,9 @@ export const make = (
       )
 
     const runTechnique: Service["runTechnique"] = (params, options) =>
-      startTechnique(params, options).pipe(
+      startTechnique(params, { ...options?.start, idempotencyKey: options?.idempotencyKey }).pipe(
         Effect.flatMap((started) =>
-          waitForRun(started, options).pipe(
+          waitForRun(started, { ...options?.poll, onProgress: options?.onProgress }).pipe(
             Effect.map((run): TechniqueResult => ({ started, run })),
             Effect.mapError(markStarted(started.idempotencyKey))
           )
@@ -583,7 +601,7 @@ export const waitForRun = (
  */
 export const runTechnique = (
   params: RunSchema.StartTechniqueInput,
-  options?: StartOptions & WaitOptions
+  options?: RunTechniqueOptions
 ): Effect.Effect<TechniqueResult, StartError | PollTimeout | RunFailed, FloraClient> =>
   Effect.flatMap(FloraClient, (client) => client.runTechnique(params, options))
 

@@ -212,7 +212,7 @@ describe("waitForRun and runTechnique", () => {
     Effect.gen(function*() {
       const seen: Array<string> = []
       const exit = yield* drive(FloraClient.runTechnique(params("tech_five"), {
-        ...everyTwoSeconds,
+        poll: everyTwoSeconds,
         onProgress: (run) => Effect.sync(() => seen.push(`${run.status}:${run.progress}`))
       }))
       expect(Exit.isSuccess(exit)).toBe(true)
@@ -232,7 +232,7 @@ describe("waitForRun and runTechnique", () => {
         const exit = yield* drive(
           Effect.forEach(
             Array.from({ length: 500 }, (_, i) => i),
-            () => FloraClient.runTechnique(params("tech_five"), everyTwoSeconds),
+            () => FloraClient.runTechnique(params("tech_five"), { poll: everyTwoSeconds }),
             { concurrency: 50 }
           ),
           "1 second",

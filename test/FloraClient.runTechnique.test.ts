@@ -12,7 +12,9 @@ const failOnFirstPoll = (fault: FloraEmulator.Fault) =>
   Effect.gen(function*() {
     const emulator = yield* FloraEmulator.FloraEmulator
     yield* emulator.inject({ route: "GET /runs/{runId}", fault })
-    const fiber = yield* Effect.fork(Effect.flip(FloraClient.runTechnique(params, { initialDelay: "1 second" })))
+    const fiber = yield* Effect.fork(
+      Effect.flip(FloraClient.runTechnique(params, { poll: { initialDelay: "1 second" } }))
+    )
     yield* TestClock.adjust("2 seconds")
     const error = yield* Fiber.join(fiber)
     return { error, runs: yield* emulator.runs }

@@ -51,7 +51,7 @@ for (const [name, transport] of transports) {
   describe(`over loopback with the ${name} client`, () => {
     it.live("runs a technique to completion", () =>
       Effect.gen(function*() {
-        const { run, started } = yield* FloraClient.runTechnique(params, { initialDelay: 0 })
+        const { run, started } = yield* FloraClient.runTechnique(params, { poll: { initialDelay: 0 } })
         expect(run.status).toBe("completed")
         expect(run.outputs?.[0].type).toBe("imageUrl")
         expect(started.requestId).toMatch(/^req_/)

@@ -1,0 +1,58 @@
+/**
+ * The fault campaign in quick mode: a few hundred random scenarios over a real loopback socket, with the
+ * seed printed (replay with `FLORA_CAMPAIGN_SEED`). The long run is `npm run campaign`.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { badCount, describeFailure, runCampaign, seedFromEnv, summaryLine } from "./campaign.js"
+
+const quickScenarios = Number(process.env["FLORA_CAMPAIGN_SCENARIOS"] ?? 150)
+
+describe("the fault campaign", () => {
+  it.live(
+    "no scenario duplicates or loses a run, overruns its deadline, over-retries or leaks the key",
+    () =>
+      Effect.gen(function*() {
+        const seed = seedFromEnv()
+        const summary = yield* runCampaign({ seed, scenarios: quickScenarios, concurrency: 4 })
+        console.log(summaryLine(summary))
+        for (const failure of summary.failures.slice(0, 10)) console.log(describeFailure(summary, failure))
+        expect(summary.scenarios).toBe(quickScenarios)
+        expect(summary.runsCreated).toBeGreaterThan(0)
+        expect(badCount(summary)).toBe(0)
+      }),
+    60_000
+  )
+
+  // The invariants must be able to fail: the same checks, against a client broken on purpose through its
+  // transport or options, report the breakage.
+  it.live(
+    "reports duplicated runs when the client sends a fresh idempotency key on each retry",
+    () =>
+      Effect.gen(function*() {
+        const summary = yield* runCampaign({
+          seed: 20240601,
+          scenarios: 60,
+          concurrency: 4,
+          sabotage: "freshKeyOnRetry"
+        })
+        expect(summary.counts["duplicated"]).toBeGreaterThan(0)
+      }),
+    60_000
+  )
+
+  it.live(
+    "reports deadline overruns when the client waits three times longer than its deadline",
+    () =>
+      Effect.gen(function*() {
+        const summary = yield* runCampaign({
+          seed: 20240601,
+          scenarios: 60,
+          concurrency: 4,
+          sabotage: "ignoreDeadline"
+        })
+        expect(summary.counts["deadline overrun"]).toBeGreaterThan(0)
+      }),
+    60_000
+  )
+})

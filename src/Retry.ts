@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type { RequestError, StartError } from "./FloraError.js"
@@ -74,21 +75,39 @@ export const shouldRetry = (error: StartError, maxRetryAfter: Duration.Duration)
   })
 
 /**
- * Builds the retry policy of one call from the user's schedule: only retryable errors are retried, a hint
- * above `maxRetryAfter` stops retrying at once, and a readable hint replaces the schedule's wait.
+ * The user's schedule with the server's hint: a readable `Retry-After` replaces the schedule's wait.
  *
  * @since 0.1.0
  * @category schedules
  */
-export const policy = <E extends StartError>(
-  schedule: Schedule.Schedule<unknown, RequestError>,
-  maxRetryAfter: Duration.Duration
+export const withRetryAfter = <E extends StartError>(
+  schedule: Schedule.Schedule<unknown, RequestError>
 ): Schedule.Schedule<unknown, E> =>
   Schedule.identity<E>().pipe(
     Schedule.intersect(schedule as Schedule.Schedule<unknown, E>),
-    Schedule.whileInput((error: E) => shouldRetry(error, maxRetryAfter)),
     Schedule.modifyDelay(([error], delay) => Option.getOrElse(retryAfterOf(error), () => delay))
   )
+
+/**
+ * Runs `effect`, retrying its failures by `schedule`. Only failures that `shouldRetry` accepts are
+ * handed to the schedule; any other ends the call at once, so a schedule (and its `tapInput`) sees
+ * retried failures only.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const retry = <A, E extends StartError, R>(
+  effect: Effect.Effect<A, E, R>,
+  schedule: Schedule.Schedule<unknown, E>,
+  maxRetryAfter: Duration.Duration
+): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Schedule.driver(schedule), (driver) => {
+    const attempt: Effect.Effect<A, E, R> = Effect.catchAll(effect, (error) =>
+      shouldRetry(error, maxRetryAfter)
+        ? Effect.zipRight(Effect.orElseFail(driver.next(error), () => error), Effect.suspend(() => attempt))
+        : Effect.fail(error))
+    return attempt
+  })
 
 /**
  * Reads a server retry hint: `retry-after-ms` (milliseconds) first, then `retry-after` as seconds or as an

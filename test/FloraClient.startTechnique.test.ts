@@ -6,6 +6,7 @@ import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
 import * as FloraClient from "../src/FloraClient.js"
+import type { StartError } from "../src/FloraError.js"
 import type * as Run from "../src/Run.js"
 import {
   apiKey,
@@ -254,6 +255,21 @@ describe("startTechnique errors", () => {
       const error = failureOf(yield* driveToEnd(start(duplicate, { retry: five })))
       expect(error._tag).toBe("IdempotencyDuplicate")
       expect(duplicate.sent).toHaveLength(1)
+    }))
+})
+
+describe("custom retry schedules", () => {
+  it.effect("see only the failures that are retried, never a final one", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      const retry = Schedule.recurs(5).pipe(
+        Schedule.tapInput((error: StartError) => Effect.sync(() => seen.push(`${error._tag} ${error.status}`)))
+      )
+      const script = makeScript(envelope(503, "busy"), envelope(404, "not_found"))
+      const error = failureOf(yield* driveToEnd(start(script, { retry }), "100 millis"))
+      expect(error.status).toBe(404)
+      expect(seen).toEqual(["ApiError 503"])
+      expect(script.sent).toHaveLength(2)
     }))
 })
 

@@ -82,22 +82,19 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
   /** Removes the API key from text that came from the server or the network stack. */
   const scrub = (text: string): string => text.includes(key) ? text.split(key).join("[redacted]") : text
 
-  const defaultPolicy = Retry.policy<StartError>(config.retry, config.maxRetryAfter)
+  const defaultSchedule = Retry.withRetryAfter<StartError>(config.retry)
 
   const execute = <A>(call: Call<A>, options?: CallOptions): Effect.Effect<Success<A>, StartError> => {
     const timeout = Duration.decode(options?.timeout ?? config.timeout)
     const deadline = Duration.decode(options?.deadline ?? config.deadline)
-    const schedule = options?.retry === undefined
-      ? defaultPolicy
-      : Retry.policy<StartError>(options.retry, config.maxRetryAfter)
+    const schedule = options?.retry === undefined ? defaultSchedule : Retry.withRetryAfter<StartError>(options.retry)
     const request = buildRequest(call)
     const progress: Progress = { attempts: 0, mayHaveCreatedRun: false, last: undefined }
     const attempt = Effect.suspend(() => {
       progress.attempts += 1
       return sendOnce(call, request, timeout, progress)
     })
-    return attempt.pipe(
-      Effect.retry(schedule),
+    return Retry.retry(attempt, schedule, config.maxRetryAfter).pipe(
       Effect.timeoutFail({
         duration: deadline,
         onTimeout: () =>

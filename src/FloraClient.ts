@@ -227,6 +227,7 @@ const decodeParams = Schema.decodeUnknownEither(RunSchema.StartTechniqueParams, 
 const decodeStartResponse = Schema.decodeUnknownEither(RunSchema.StartRunResponse)
 const decodeRun = Schema.decodeUnknownEither(RunSchema.Run)
 const decodeRunId = Schema.decodeUnknownEither(RunSchema.RunId)
+const decodeTechniqueId = Schema.decodeUnknownEither(RunSchema.TechniqueId)
 const decodeTechnique = Schema.decodeUnknownEither(Technique.Technique)
 const decodeTechniquePage = Schema.decodeUnknownEither(Technique.TechniquePage)
 
@@ -259,6 +260,8 @@ export const make = (
     const startTechnique: Service["startTechnique"] = (params, options) =>
       Effect.gen(function*() {
         const operation = "POST /runs/technique"
+        const unfaithful = unfaithfulJson((params as { readonly inputs?: unknown } | undefined)?.inputs, "inputs")
+        if (unfaithful.length > 0) return yield* clientError(operation, unfaithful)
         const decoded = decodeParams(params)
         if (Either.isLeft(decoded)) return yield* clientError(operation, issuesOf(decoded.left))
         const body = yield* encodeBody(decoded.right, (issues) => clientError(operation, issues))
@@ -299,12 +302,22 @@ export const make = (
       decode: decodeRun
     })
 
-    const checkRunId = (runId: string): Effect.Effect<string, ValidationError> =>
-      Either.isRight(decodeRunId(runId))
-        ? Effect.succeed(runId)
-        : Effect.fail(clientError("GET /runs/{runId}", [
-          new FieldIssue({ path: "runId", message: "must start with run_ and contain no whitespace" })
+    /** Checks an id's prefix before anything is sent, as FLORA would on arrival. */
+    const checkId = (
+      decode: (u: unknown) => Either.Either<string, ParseResult.ParseError>,
+      operation: string,
+      path: string,
+      prefix: string
+    ) =>
+    (id: string): Effect.Effect<string, ValidationError> =>
+      Either.isRight(decode(id))
+        ? Effect.succeed(id)
+        : Effect.fail(clientError(operation, [
+          new FieldIssue({ path, message: `must start with ${prefix} and contain no whitespace` })
         ]))
+
+    const checkRunId = checkId(decodeRunId, "GET /runs/{runId}", "runId", "run_")
+    const checkTechniqueId = checkId(decodeTechniqueId, "GET /techniques/{techniqueId}", "techniqueId", "tech_")
 
     const getRun: Service["getRun"] = (runId, options) =>
       checkRunId(runId).pipe(
@@ -417,12 +430,15 @@ export const make = (
       )
 
     const getTechnique: Service["getTechnique"] = (techniqueId, options) =>
-      transport.read({
-        method: "GET",
-        path: "/techniques/{techniqueId}",
-        url: `${config.baseUrl}/techniques/${encodeURIComponent(techniqueId)}`,
-        decode: decodeTechnique
-      }, options).pipe(
+      checkTechniqueId(techniqueId).pipe(
+        Effect.flatMap((id) =>
+          transport.read({
+            method: "GET",
+            path: "/techniques/{techniqueId}",
+            url: `${config.baseUrl}/techniques/${encodeURIComponent(id)}`,
+            decode: decodeTechnique
+          }, options)
+        ),
         Effect.map((success) => success.value),
         Effect.withSpan("FloraClient.getTechnique", { attributes: { "flora.technique_id": techniqueId } })
       )
@@ -508,6 +524,28 @@ const issuesOf = (error: ParseResult.ParseError): ReadonlyArray<FieldIssue> =>
   ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) =>
     new FieldIssue({ path: issue.path.length === 0 ? "(params)" : issue.path.join("."), message: issue.message })
   )
+
+/**
+ * Finds what the schema would accept but JSON could not carry as given: a cycle (which would overflow the
+ * stack), an object that is not plain (a `Date`, `Map` or class instance, sent as `{}` or a string) and an
+ * own `__proto__` key (dropped on the way). Such inputs are refused rather than sent altered.
+ */
+const unfaithfulJson = (value: unknown, path: string, ancestors = new Set<object>()): ReadonlyArray<FieldIssue> => {
+  if (typeof value !== "object" || value === null) return []
+  if (ancestors.has(value)) return [new FieldIssue({ path, message: "refers to itself, which JSON cannot carry" })]
+  const prototype = Object.getPrototypeOf(value)
+  if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) {
+    return [new FieldIssue({ path, message: "must be a plain JSON object, not a Date, Map or class instance" })]
+  }
+  ancestors.add(value)
+  const issues = Object.keys(value).flatMap((key) =>
+    key === "__proto__"
+      ? [new FieldIssue({ path: `${path}.${key}`, message: "is a key that would be dropped on the way" })]
+      : unfaithfulJson((value as Record<string, unknown>)[key], `${path}.${key}`, ancestors)
+  )
+  ancestors.delete(value)
+  return issues
+}
 
 const encodeBody = <E>(
   params: RunSchema.StartTechniqueInput,

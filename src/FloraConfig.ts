@@ -154,6 +154,7 @@ const checkBaseUrl = (baseUrl: string): Either.Either<URL, ConfigError.ConfigErr
  * @category config
  */
 export const fromEnv: Config.Config<Options> = Config.all({
-  apiKey: Config.redacted("FLORA_API_KEY"),
+  // Read as a string and wrapped at once: `Config.redacted` would also redact the "is missing" message.
+  apiKey: Config.string("FLORA_API_KEY").pipe(Config.map(Redacted.make)),
   baseUrl: Config.string("FLORA_BASE_URL").pipe(Config.option, Config.map(Option.getOrUndefined))
 })

@@ -32,6 +32,14 @@ describe("the technique catalog", () => {
       expect(error._tag === "ApiError" && error.kind).toBe("NotFound")
     }).pipe(Effect.provide(FloraEmulator.layerFloraClient())))
 
+  it.effect("getTechnique refuses an id without tech_ before sending anything", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(FloraClient.getTechnique("cctv-cam"))
+      expect(error._tag === "ValidationError" && error.origin).toBe("client")
+      const emulator = yield* FloraEmulator.FloraEmulator
+      expect(yield* emulator.requests).toHaveLength(0)
+    }).pipe(Effect.provide(FloraEmulator.layerFloraClient())))
+
   it.effect("listTechniques reads one page and passes the query", () =>
     Effect.gen(function*() {
       const page = yield* FloraClient.listTechniques({ limit: 3, query: "technique" })

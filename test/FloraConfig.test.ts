@@ -49,7 +49,7 @@ describe("FloraClient.layerConfig", () => {
     Effect.gen(function*() {
       const error = yield* Layer.build(fromEnv({}, makeScript())).pipe(Effect.scoped, Effect.flip)
       expect(error._op).toBe("MissingData")
-      expect(String(error)).toContain("FLORA_API_KEY")
+      expect(String(error)).toContain("Expected FLORA_API_KEY to exist")
     }))
 
   const malformed = ["sk_live_has space", "pk_live_wrongprefix", "sk_live_ünïcode", "   "]

@@ -193,7 +193,10 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
           if (size <= limit) text += decoder.decode(chunk, { stream: true })
         })
       ),
-      Effect.map(() => size > limit ? new BodyTooLarge(size) : text + decoder.decode())
+      Effect.map(() => size > limit ? new BodyTooLarge(size) : text + decoder.decode()),
+      // A response without a body stream (a 204, or an empty answer of an in-process client) has an empty
+      // body; it is not a broken connection.
+      Effect.catchIf((error) => error.reason === "EmptyBody", () => Effect.succeed(""))
     )
   }
 
@@ -357,14 +360,14 @@ const networkCodes: Record<string, TransportReason> = {
   ETIMEDOUT: "AttemptTimeout"
 }
 
-/** Finds the first Node-style error `code` in a cause chain. */
-const findCode = (error: unknown): string | undefined => {
-  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 8; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (typeof code === "string") return code
+/** The links of a cause chain, outermost first, at most eight deep. */
+const causeChain = (error: unknown): ReadonlyArray<{ readonly code?: unknown; readonly message?: unknown }> => {
+  const chain: Array<{ readonly code?: unknown; readonly message?: unknown; readonly cause?: unknown }> = []
+  for (let current = error; typeof current === "object" && current !== null && chain.length < 8;) {
+    chain.push(current)
     current = (current as { cause?: unknown }).cause
   }
-  return undefined
+  return chain
 }
 
 const describeTransport = (
@@ -374,10 +377,11 @@ const describeTransport = (
   if (error._tag === "TimeoutException") {
     return ["AttemptTimeout", `no complete response within the attempt timeout of ${Duration.format(timeout)}`]
   }
-  const code = findCode(error.cause)
-  const detail = [code, error.cause instanceof Error ? error.cause.message : error.message]
-    .filter((part) => part !== undefined)
-    .join(": ")
+  // `fetch` wraps the reason in a generic "fetch failed"; the deepest message says what happened.
+  const chain = causeChain(error.cause)
+  const code = chain.map((link) => link.code).find((code): code is string => typeof code === "string")
+  const messages = chain.map((link) => link.message).filter((m): m is string => typeof m === "string" && m !== "")
+  const detail = [code, messages.at(-1) ?? error.message].filter((part) => part !== undefined).join(": ")
   if (error._tag === "ResponseError") return ["BodyReadFailed", detail]
   return [code === undefined ? "Other" : networkCodes[code] ?? "Other", detail]
 }

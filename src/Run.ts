@@ -14,8 +14,11 @@ import * as Schema from "effect/Schema"
  * A known literal or any other string: decodes values a newer API adds, while the known ones keep their
  * names in the schema's documentation.
  */
-const OpenEnum = <const Literals extends ReadonlyArray<string>>(...literals: Literals) =>
-  Schema.Union(Schema.Literal(...literals), Schema.String)
+const OpenEnum = <const Literals extends ReadonlyArray<string>>(
+  ...literals: Literals
+): Schema.Schema<Literals[number] | (string & {})> =>
+  // `string & {}` keeps the known literals visible to editors, which a plain `string` would swallow.
+  Schema.Union(Schema.Literal(...literals), Schema.String) as Schema.Schema<Literals[number] | (string & {})>
 
 const nullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
 

@@ -759,7 +759,7 @@ export const runCampaign = (options: CampaignOptions): Effect.Effect<Summary> =>
   Effect.gen(function*() {
     const drawn = fc.sample(scenario, { seed: options.seed, numRuns: options.scenarios })
     const settings: Settings = {
-      slackMs: options.slackMs ?? 400,
+      slackMs: options.slackMs ?? 500,
       refusedPort: yield* refusingPort,
       sabotage: options.sabotage ?? "none"
     }

@@ -225,6 +225,12 @@ describe("waitForRun and runTechnique", () => {
       expect(yield* emulator.runs).toHaveLength(1)
     }).pipe(Effect.provide(emulated())))
 
+  it.effect("with an instant emulator and no first delay, runTechnique ends without moving the clock", () =>
+    Effect.gen(function*() {
+      const { run } = yield* FloraClient.runTechnique(params("tech_five"), { poll: { initialDelay: 0 } })
+      expect(run.status).toBe("completed")
+    }).pipe(Effect.provide(emulated({ instant: true }))))
+
   it.effect(
     "500 runs started and awaited with bounded concurrency all complete, with linear request counts",
     () =>

@@ -28,7 +28,7 @@ const settings = quick
     waitRuns: 300,
     waitRepeats: 1,
     runQueue: 250,
-    runDuration: 1500,
+    runDuration: 2250,
     imports: 3
   }
   : {
@@ -38,7 +38,7 @@ const settings = quick
     waitRuns: 1000,
     waitRepeats: 5,
     runQueue: 500,
-    runDuration: 2500,
+    runDuration: 4500,
     imports: 10
   }
 const concurrencies = [1, 16, 64]
@@ -220,7 +220,7 @@ const machine = () => {
     `- Node ${process.version}; effect ${versionOf("effect")}, @effect/platform ${versionOf("@effect/platform")}, ` +
     `@effect/platform-node ${versionOf("@effect/platform-node")}, undici ${versionOf("undici")}, ` +
     `@flora-ai/flora ${versionOf("@flora-ai/flora")}`,
-    `- Generated ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC by \`npm run bench${
+    `- Started ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC by \`npm run bench${
       quick ? " -- --quick" : ""
     }\``,
     ""

@@ -7,8 +7,8 @@
  *   npx tsx examples/batch.ts
  */
 import { Console, Effect, Layer, Redacted } from "effect"
-import { FloraClient } from "../src/index.js"
-import { FloraEmulator } from "../src/testing/index.js"
+import { FloraClient } from "effect-flora"
+import { FloraEmulator } from "effect-flora/testing"
 
 const prompts = Array.from({ length: 50 }, (_, i) => `variation ${i + 1} of a lighthouse at dusk`)
 

@@ -8,8 +8,8 @@
  *   npx tsx examples/custom-retry.ts
  */
 import { Console, Effect, Layer, Redacted, Schedule } from "effect"
-import { FloraClient, type FloraError } from "../src/index.js"
-import { FloraEmulator } from "../src/testing/index.js"
+import { FloraClient, type FloraError } from "effect-flora"
+import { FloraEmulator } from "effect-flora/testing"
 
 // Up to 5 retries, exponential from 50 ms with jitter, logging each failure that is about to be retried.
 const retry = Schedule.exponential("50 millis").pipe(

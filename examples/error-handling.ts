@@ -7,8 +7,8 @@
  *   npx tsx examples/error-handling.ts
  */
 import { Console, Effect, Layer, Redacted, Schedule } from "effect"
-import { FloraClient, type FloraError } from "../src/index.js"
-import { FloraEmulator } from "../src/testing/index.js"
+import { FloraClient, type FloraError } from "effect-flora"
+import { FloraEmulator } from "effect-flora/testing"
 
 const describe = <R>(attempt: Effect.Effect<unknown, FloraError.FloraError, R>): Effect.Effect<string, never, R> =>
   attempt.pipe(

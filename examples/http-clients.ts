@@ -12,9 +12,9 @@
 import { FetchHttpClient, type HttpClient } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Console, Effect, Layer, Redacted } from "effect"
-import { FloraClient } from "../src/index.js"
-import { FloraEmulator } from "../src/testing/index.js"
-import { FloraEmulatorServer, layer as serveEmulator } from "../src/testing/node.js"
+import { FloraClient } from "effect-flora"
+import { FloraEmulator } from "effect-flora/testing"
+import { FloraEmulatorServer, layer as serveEmulator } from "effect-flora/testing/node"
 
 const program = (name: string) =>
   Effect.gen(function*() {

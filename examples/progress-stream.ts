@@ -5,8 +5,8 @@
  *   npx tsx examples/progress-stream.ts
  */
 import { Console, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
-import { FloraClient } from "../src/index.js"
-import { FloraEmulator } from "../src/testing/index.js"
+import { FloraClient } from "effect-flora"
+import { FloraEmulator } from "effect-flora/testing"
 
 const program = Effect.gen(function*() {
   const started = yield* FloraClient.startTechnique({

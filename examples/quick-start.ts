@@ -7,8 +7,8 @@
  *   npx tsx examples/quick-start.ts
  */
 import { Console, Effect, Layer, Redacted } from "effect"
-import { FloraClient } from "../src/index.js"
-import { FloraEmulator } from "../src/testing/index.js"
+import { FloraClient } from "effect-flora"
+import { FloraEmulator } from "effect-flora/testing"
 
 const program = Effect.gen(function*() {
   const { run, started } = yield* FloraClient.runTechnique({

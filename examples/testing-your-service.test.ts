@@ -8,8 +8,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Data, Effect, Fiber, Layer, Redacted, TestClock } from "effect"
-import { FloraClient } from "../src/index.js"
-import { FloraEmulator } from "../src/testing/index.js"
+import { FloraClient } from "effect-flora"
+import { FloraEmulator } from "effect-flora/testing"
 
 // --- The application code under test ---
 

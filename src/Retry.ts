@@ -89,25 +89,29 @@ export const withRetryAfter = <E extends StartError>(
   )
 
 /**
- * Runs `effect`, retrying its failures by `schedule`. Only failures that `shouldRetry` accepts are
- * handed to the schedule; any other ends the call at once, so a schedule (and its `tapInput`) sees
- * retried failures only.
+ * Goes on after `effect` failed once with `error`: retries it by `schedule` while its failures are
+ * retryable. Only failures that `shouldRetry` accepts are handed to the schedule; any other ends the call at
+ * once, so a schedule (and its `tapInput`) sees retried failures only. Nothing is allocated for the schedule
+ * until a failure needs it, which keeps the call that succeeds at once cheap.
  *
  * @since 0.1.0
  * @category combinators
  */
-export const retry = <A, E extends StartError, R>(
+export const retryFrom = <A, E extends StartError, R>(
+  error: E,
   effect: Effect.Effect<A, E, R>,
   schedule: Schedule.Schedule<unknown, E>,
   maxRetryAfter: Duration.Duration
-): Effect.Effect<A, E, R> =>
-  Effect.flatMap(Schedule.driver(schedule), (driver) => {
-    const attempt: Effect.Effect<A, E, R> = Effect.catchAll(effect, (error) =>
-      shouldRetry(error, maxRetryAfter)
-        ? Effect.zipRight(Effect.orElseFail(driver.next(error), () => error), Effect.suspend(() => attempt))
-        : Effect.fail(error))
-    return attempt
+): Effect.Effect<A, E, R> => {
+  if (!shouldRetry(error, maxRetryAfter)) return Effect.fail(error)
+  return Effect.flatMap(Schedule.driver(schedule), (driver) => {
+    const after = (failure: E): Effect.Effect<A, E, R> =>
+      shouldRetry(failure, maxRetryAfter)
+        ? Effect.zipRight(Effect.orElseFail(driver.next(failure), () => failure), Effect.catchAll(effect, after))
+        : Effect.fail(failure)
+    return after(error)
   })
+}
 
 /**
  * Reads a server retry hint: `retry-after-ms` (milliseconds) first, then `retry-after` as seconds or as an

@@ -3,6 +3,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
 import * as FloraClient from "../src/FloraClient.js"
@@ -422,6 +423,20 @@ describe("transport failures", () => {
       const script = makeScript({ hang: true })
       const error = failureOf(yield* driveToEnd(start(script, { deadline: "10 seconds", timeout: "1 minute" })))
       expect(error._tag === "TransportError" && error.reason).toBe("DeadlineExceeded")
+      expect(script.sent).toHaveLength(1)
+    }))
+
+  it.effect("ends the call at its deadline during a retry wait, naming the error that caused the wait", () =>
+    Effect.gen(function*() {
+      const script = makeScript(envelope(503, "service_unavailable", "busy", { "retry-after": "50" }), started())
+      const fiber = yield* Effect.fork(start(script, { deadline: "10 seconds" }))
+      yield* TestClock.adjust("9999 millis")
+      expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+      yield* TestClock.adjust("1 millis")
+      const error = failureOf(yield* Fiber.await(fiber))
+      expect(error._tag === "TransportError" && error.reason).toBe("DeadlineExceeded")
+      expect(error.message).toContain("last error: ServerError")
+      expect(error.attempts).toBe(1)
       expect(script.sent).toHaveLength(1)
     }))
 

@@ -90,22 +90,36 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
     const schedule = options?.retry === undefined ? defaultSchedule : Retry.withRetryAfter<StartError>(options.retry)
     const request = buildRequest(call)
     const progress: Progress = { attempts: 0, mayHaveCreatedRun: false, last: undefined }
-    const attempt = Effect.suspend(() => {
-      progress.attempts += 1
-      return sendOnce(call, request, timeout, progress)
-    })
-    return Retry.retry(attempt, schedule, config.maxRetryAfter).pipe(
-      Effect.timeoutFail({
-        duration: deadline,
-        onTimeout: () =>
-          new TransportError({
-            ...exchangeOf(call, progress),
-            reason: "DeadlineExceeded",
-            detail: `the call did not finish within its deadline of ${Duration.format(deadline)}` +
-              (progress.last === undefined ? "" : `; last error: ${progress.last.message}`)
-          })
+    const attempt = (limit: Duration.Duration) =>
+      Effect.suspend(() => {
+        progress.attempts += 1
+        return sendOnce(call, request, limit, progress)
       })
-    )
+    const deadlineExceeded = () =>
+      new TransportError({
+        ...exchangeOf(call, progress),
+        reason: "DeadlineExceeded",
+        detail: `the call did not finish within its deadline of ${Duration.format(deadline)}` +
+          (progress.last === undefined ? "" : `; last error: ${progress.last.message}`)
+      })
+    // The first attempt, which usually is the only one, runs under a single timer: its own timeout, or the
+    // deadline when that comes sooner. The deadline's own timer is armed only once a retry is needed.
+    const deadlineFirst = Duration.lessThanOrEqualTo(deadline, timeout)
+    return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+      attempt(deadlineFirst ? deadline : timeout).pipe(
+        Effect.catchAll((error) => {
+          if (deadlineFirst && error._tag === "TransportError" && error.reason === "AttemptTimeout") {
+            return Effect.fail(deadlineExceeded())
+          }
+          return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Retry.retryFrom(error, attempt(timeout), schedule, config.maxRetryAfter).pipe(
+              Effect.timeoutFail({
+                duration: Duration.subtract(deadline, Duration.millis(now - startedAt)),
+                onTimeout: deadlineExceeded
+              })
+            ))
+        })
+      ))
   }
 
   const buildRequest = <A>(call: Call<A>): HttpClientRequest.HttpClientRequest => {

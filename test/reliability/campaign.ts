@@ -504,15 +504,23 @@ export const play = (
     // Built before the clock starts, so the time measured is the call's alone. (A whole `Runtime` would also
     // carry the uninterruptible flags of the layer's construction into the call.)
     const services = yield* Layer.build(client)
-    const startedAt = performance.now()
-    const fiber = yield* call.pipe(Effect.provide(services), Effect.provide(capture), Effect.fork)
+    // The call's own end: when it finished, or when its interruption completed (not when the caller woke up).
+    const clock = { startedAt: performance.now(), endedAt: 0 }
+    const fiber = yield* call.pipe(
+      Effect.provide(services),
+      Effect.provide(capture),
+      Effect.ensuring(Effect.sync(() => {
+        clock.endedAt = performance.now()
+      })),
+      Effect.fork
+    )
     if (scenario.interruptAfterMs !== undefined) {
       yield* Effect.sleep(Duration.millis(scenario.interruptAfterMs))
       flags.interrupting = true
       yield* Fiber.interrupt(fiber)
     }
     const exit = yield* Fiber.await(fiber)
-    const elapsedMs = performance.now() - startedAt
+    const elapsedMs = clock.endedAt - clock.startedAt
 
     // Let any request the server is still holding (a slow answer) finish, so a late run is seen too.
     const slow = [...scenario.startFaults, ...scenario.pollFaults].some((spec) => spec.kind === "slow")

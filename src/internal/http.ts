@@ -1,3 +1,4 @@
+import type * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -146,7 +147,11 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
       const startedAt = yield* Clock.currentTimeMillis
 
       const outcome = yield* client.execute(request).pipe(
-        Effect.flatMap((response) => Effect.map(readBody(response), (body) => ({ response, body }))),
+        Effect.flatMap((response) => {
+          // The platform builds `headers` anew on every read, so they are read once here.
+          const headers = response.headers
+          return Effect.map(readBody(response, headers), (body): Reply => ({ status: response.status, headers, body }))
+        }),
         Effect.timeout(timeout),
         Effect.either
       )
@@ -154,18 +159,18 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
       const now = yield* Clock.currentTimeMillis
       const result = Either.isLeft(outcome)
         ? Either.left(transportFailure(call, progress, outcome.left, timeout))
-        : classify(call, progress, outcome.right.response, outcome.right.body, now)
+        : classify(call, progress, outcome.right, now)
 
-      const response = Either.isRight(outcome) ? outcome.right.response : undefined
+      const reply = Either.isRight(outcome) ? outcome.right : undefined
       // The runtime drops a line below the minimum level anyway; checking first saves building its annotations.
       if (!LogLevel.greaterThan(yield* FiberRef.get(FiberRef.currentMinimumLogLevel), LogLevel.Debug)) {
         yield* Effect.logDebug("FLORA request").pipe(
           Effect.annotateLogs({
             method: call.method,
             path: call.path,
-            status: response?.status ?? "none",
+            status: reply?.status ?? "none",
             attempt: progress.attempts,
-            requestId: response?.headers["request-id"] ?? "none",
+            requestId: reply?.headers["request-id"] ?? "none",
             durationMs: now - startedAt,
             outcome: Either.isLeft(result) ? result.left._tag : "ok"
           })
@@ -188,10 +193,11 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
 
   /** Reads the whole body as text, refusing more than `maxResponseBytes`. */
   const readBody = (
-    response: HttpClientResponse.HttpClientResponse
+    response: HttpClientResponse.HttpClientResponse,
+    headers: Headers.Headers
   ): Effect.Effect<string | BodyTooLarge, HttpClientError.ResponseError> => {
     const limit = config.maxResponseBytes
-    const declared = response.headers["content-length"]
+    const declared = headers["content-length"]
     if (declared !== undefined && Number(declared) <= limit) return response.text
     if (declared !== undefined) return Effect.succeed(new BodyTooLarge(Number(declared)))
     const decoder = new TextDecoder()
@@ -234,12 +240,10 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
   const classify = <A>(
     call: Call<A>,
     progress: Progress,
-    response: HttpClientResponse.HttpClientResponse,
-    body: string | BodyTooLarge,
+    { body, headers, status }: Reply,
     now: number
   ): Either.Either<Success<A>, StartError> => {
-    const status = response.status
-    const requestId = response.headers["request-id"]
+    const requestId = headers["request-id"]
     const creates = call.idempotencyKey !== undefined
     const base = { ...exchangeOf(call, progress), status, requestId }
     const unexpected = (detail: string, text: string, mayHaveCreated: boolean) =>
@@ -248,7 +252,7 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
         mayHaveCreatedRun: progress.mayHaveCreatedRun || mayHaveCreated,
         detail: scrub(detail),
         bodySnippet: scrub(text.slice(0, snippetLength)),
-        retryAfter: Option.getOrUndefined(Retry.parseRetryAfter(response.headers, now))
+        retryAfter: Option.getOrUndefined(Retry.parseRetryAfter(headers, now))
       })
 
     if (body instanceof BodyTooLarge) {
@@ -277,7 +281,7 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
         value: decoded.right,
         requestId,
         attempts: progress.attempts,
-        replayed: response.headers["idempotent-replayed"] === "true"
+        replayed: headers["idempotent-replayed"] === "true"
       })
     }
 
@@ -304,7 +308,7 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
         // A server error may come after the run was created.
         mayHaveCreatedRun: progress.mayHaveCreatedRun || (creates && status >= 500),
         kind: apiErrorKind(status),
-        retryAfter: Option.getOrUndefined(Retry.parseRetryAfter(response.headers, now))
+        retryAfter: Option.getOrUndefined(Retry.parseRetryAfter(headers, now))
       })
     )
   }
@@ -329,6 +333,13 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
 
 /** @internal */
 export type Transport = ReturnType<typeof makeTransport>
+
+/** What one attempt received: the status, the headers and the body read in full (or found too large). */
+interface Reply {
+  readonly status: number
+  readonly headers: Headers.Headers
+  readonly body: string | BodyTooLarge
+}
 
 class BodyTooLarge {
   constructor(readonly size: number) {}

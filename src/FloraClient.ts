@@ -334,8 +334,15 @@ export const make = (
       return `${config.baseUrl}/runs/${encodeURIComponent(runId)}`
     }
 
-    const pollRun: Service["pollRun"] = (ref, options) =>
-      Stream.unwrap(Effect.gen(function*() {
+    /**
+     * Sets up the polling of one run, shared by `pollRun` (a stream) and `waitForRun` (a plain loop, which
+     * costs less per run when thousands are awaited at once).
+     */
+    const startPolling = (
+      ref: RunRef,
+      options: FloraConfig.PollOptions | undefined
+    ): Effect.Effect<Polling, ValidationError> =>
+      Effect.gen(function*() {
         const target = typeof ref === "string" ? { run_id: ref } : ref
         const runId = yield* checkRunId(target.run_id)
         const poll = { ...config.poll, ...options }
@@ -346,7 +353,7 @@ export const make = (
         const once = { retry: Schedule.stop, deadline }
         const seen = { polls: 0, last: undefined as RunSchema.Run | undefined }
 
-        const timeout = Effect.suspend(() =>
+        const timedOut = () =>
           new PollTimeout({
             runId,
             lastStatus: seen.last?.status,
@@ -355,66 +362,81 @@ export const make = (
             deadline,
             idempotencyKey: target.idempotencyKey
           })
-        )
 
         /** Waits for the next tick of the schedule; a schedule that ends stops polling. */
         const nextTick = (run: RunSchema.Run | undefined): Wait =>
-          interval.next(run).pipe(Effect.asVoid, Effect.catchAll(() => timeout))
+          interval.next(run).pipe(Effect.asVoid, Effect.catchAll(() => Effect.fail(timedOut())))
 
-        const step = (wait: Wait) =>
+        const step: Polling["step"] = (wait) =>
           Effect.gen(function*() {
             yield* wait
             seen.polls += 1
             const outcome = yield* Effect.either(transport.read(call, once))
             if (Either.isLeft(outcome)) {
-              // Transient failures end no stream: poll again at the next tick, or when the server says.
+              // Transient failures end no polling: poll again at the next tick, or when the server says.
               const error = outcome.left
               if (!Retry.shouldRetry(error, config.maxRetryAfter)) return yield* error
               const hint = Retry.retryAfterOf(error)
-              return Option.some(
-                [
-                  Chunk.empty<RunSchema.Run>(),
-                  Option.isSome(hint) ? Effect.sleep(hint.value) : nextTick(seen.last)
-                ] as const
-              )
+              return [undefined, Option.isSome(hint) ? Effect.sleep(hint.value) : nextTick(seen.last)] as const
             }
             const run = outcome.right.value
             const changed = seen.last === undefined || seen.last.status !== run.status ||
               seen.last.progress !== run.progress
             seen.last = run
-            const emitted = changed ? Chunk.of(run) : Chunk.empty<RunSchema.Run>()
-            return Option.some([emitted, RunSchema.isTerminal(run) ? undefined : nextTick(run)] as const)
+            return [changed ? run : undefined, RunSchema.isTerminal(run) ? undefined : nextTick(run)] as const
           })
 
         const estimate = target.estimated_seconds
         const initialDelay = poll.initialDelay ??
           (estimate === undefined ? Duration.seconds(2) : Duration.seconds(Math.min(Math.max(estimate, 0), 10)))
 
-        return Stream.unfoldChunkEffect(
-          Effect.sleep(initialDelay) as Wait | undefined,
-          (wait) => wait === undefined ? Effect.succeedNone : step(wait)
-        ).pipe(Stream.interruptWhen(Effect.zipRight(Effect.sleep(deadline), timeout)))
-      })).pipe(Stream.withSpan("FloraClient.pollRun"))
+        return { first: Effect.sleep(initialDelay), step, deadline, timedOut }
+      })
+
+    const pollRun: Service["pollRun"] = (ref, options) =>
+      Stream.unwrap(Effect.map(startPolling(ref, options), (polling) =>
+        Stream.unfoldChunkEffect(
+          polling.first as Wait | undefined,
+          (wait) =>
+            wait === undefined ?
+              Effect.succeedNone :
+              Effect.map(polling.step(wait), ([changed, next]) =>
+                Option.some([changed === undefined ? Chunk.empty<RunSchema.Run>() : Chunk.of(changed), next] as const))
+        ).pipe(
+          Stream.interruptWhen(Effect.zipRight(
+            Effect.sleep(polling.deadline),
+            Effect.suspend(() =>
+              Effect.fail(polling.timedOut())
+            )
+          ))
+        ))).pipe(Stream.withSpan("FloraClient.pollRun"))
 
     const waitForRun: Service["waitForRun"] = (ref, options) =>
-      pollRun(ref, options).pipe(
-        options?.onProgress === undefined ? identity : Stream.tap(options.onProgress),
-        Stream.runLast,
-        Effect.flatMap(Option.match({
-          onNone: () => Effect.dieMessage("pollRun ended without a snapshot"),
-          onSome: (run) =>
-            run.status === "failed"
-              ? Effect.fail(
-                new RunFailed({
-                  runId: run.run_id,
-                  errorCode: run.error_code,
-                  errorMessage: run.error_message === undefined ? undefined : transport.scrub(run.error_message),
-                  chargedCost: run.charged_cost,
-                  idempotencyKey: typeof ref === "string" ? undefined : ref.idempotencyKey
-                })
-              )
-              : Effect.succeed(run)
-        })),
+      Effect.flatMap(startPolling(ref, options), (polling) => {
+        const onProgress = options?.onProgress
+        // The last step of a run always reports a change: its status has just become terminal.
+        const loop = (wait: Wait): Effect.Effect<RunSchema.Run | undefined, RequestError | PollTimeout> =>
+          Effect.flatMap(polling.step(wait), ([changed, next]) => {
+            const report = changed === undefined || onProgress === undefined ? Effect.void : onProgress(changed)
+            return next === undefined ? Effect.as(report, changed) : Effect.zipRight(report, loop(next))
+          })
+        return Effect.timeoutFail(loop(polling.first), { duration: polling.deadline, onTimeout: polling.timedOut })
+      }).pipe(
+        Effect.flatMap((run) => {
+          if (run === undefined) {
+            return Effect.dieMessage("polling ended without a terminal snapshot")
+          }
+          if (run.status !== "failed") return Effect.succeed(run)
+          return Effect.fail(
+            new RunFailed({
+              runId: run.run_id,
+              errorCode: run.error_code,
+              errorMessage: run.error_message === undefined ? undefined : transport.scrub(run.error_message),
+              chargedCost: run.charged_cost,
+              idempotencyKey: typeof ref === "string" ? undefined : ref.idempotencyKey
+            })
+          )
+        }),
         Effect.withSpan("FloraClient.waitForRun")
       )
 
@@ -487,7 +509,20 @@ export const make = (
 /** A wait before the next poll; it fails when polling must stop. */
 type Wait = Effect.Effect<void, PollTimeout>
 
-const identity = <A>(a: A): A => a
+/** The polling of one run, one step at a time. */
+interface Polling {
+  /** The wait before the first poll. */
+  readonly first: Wait
+  /**
+   * Waits, polls once, and answers with the snapshot if its status or progress changed, and the wait before
+   * the next poll, or `undefined` once the run has ended.
+   */
+  readonly step: (
+    wait: Wait
+  ) => Effect.Effect<readonly [RunSchema.Run | undefined, Wait | undefined], RequestError | PollTimeout>
+  readonly deadline: Duration.Duration
+  readonly timedOut: () => PollTimeout
+}
 
 /**
  * A polling error of `runTechnique` comes from a `GET`, which knows nothing of the run it follows. The run

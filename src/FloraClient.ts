@@ -223,7 +223,11 @@ export interface ListTechniquesOptions extends RequestOptions {
  */
 export class FloraClient extends Context.Tag("effect-flora/FloraClient")<FloraClient, Service>() {}
 
-const decodeParams = Schema.decodeUnknownEither(RunSchema.StartTechniqueParams, { errors: "all" })
+// Unknown keys are refused, not dropped: FLORA rejects them too, and a dropped `callback_url` would be lost.
+const decodeParams = Schema.decodeUnknownEither(RunSchema.StartTechniqueParams, {
+  errors: "all",
+  onExcessProperty: "error"
+})
 const decodeStartResponse = Schema.decodeUnknownEither(RunSchema.StartRunResponse)
 const decodeRun = Schema.decodeUnknownEither(RunSchema.Run)
 const decodeRunId = Schema.decodeUnknownEither(RunSchema.RunId)
@@ -231,7 +235,9 @@ const decodeTechniqueId = Schema.decodeUnknownEither(RunSchema.TechniqueId)
 const decodeTechnique = Schema.decodeUnknownEither(Technique.Technique)
 const decodeTechniquePage = Schema.decodeUnknownEither(Technique.TechniquePage)
 
-const idempotencyKeyPattern = /^[\x20-\x7e]{1,255}$/
+// Printable ASCII, at most 255 characters, with no space at either end: HTTP trims header values, so a key
+// with one would not arrive byte for byte.
+const idempotencyKeyPattern = /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/
 
 /**
  * Builds a client from checked options. Requires an `HttpClient`.
@@ -269,7 +275,10 @@ export const make = (
         const idempotencyKey = options?.idempotencyKey ?? crypto.randomUUID()
         if (!idempotencyKeyPattern.test(idempotencyKey)) {
           return yield* clientError(operation, [
-            new FieldIssue({ path: "idempotencyKey", message: "must be 1 to 255 printable ASCII characters" })
+            new FieldIssue({
+              path: "idempotencyKey",
+              message: "must be 1 to 255 printable ASCII characters, with no space at either end"
+            })
           ])
         }
         yield* Effect.annotateCurrentSpan("flora.idempotency_key", idempotencyKey)
@@ -377,7 +386,11 @@ export const make = (
               const error = outcome.left
               if (!Retry.shouldRetry(error, config.maxRetryAfter)) return yield* error
               const hint = Retry.retryAfterOf(error)
-              return [undefined, Option.isSome(hint) ? Effect.sleep(hint.value) : nextTick(seen.last)] as const
+              // A hint lengthens the wait, never shortens it: a tiny `Retry-After` must not turn polling into a flood.
+              const wait = Option.isSome(hint)
+                ? Effect.asVoid(Effect.zip(Effect.sleep(hint.value), nextTick(seen.last), { concurrent: true }))
+                : nextTick(seen.last)
+              return [undefined, wait] as const
             }
             const run = outcome.right.value
             const changed = seen.last === undefined || seen.last.status !== run.status ||
@@ -560,14 +573,21 @@ const issuesOf = (error: ParseResult.ParseError): ReadonlyArray<FieldIssue> =>
     new FieldIssue({ path: issue.path.length === 0 ? "(params)" : issue.path.join("."), message: issue.message })
   )
 
+/** How deep inputs may nest. Deeper ones are refused before the recursive schema could overflow the stack. */
+const maxInputDepth = 256
+
 /**
  * Finds what the schema would accept but JSON could not carry as given: a cycle (which would overflow the
- * stack), an object that is not plain (a `Date`, `Map` or class instance, sent as `{}` or a string) and an
- * own `__proto__` key (dropped on the way). Such inputs are refused rather than sent altered.
+ * stack), an object that is not plain (a `Date`, `Map` or class instance, sent as `{}` or a string), an
+ * own `__proto__` key (dropped on the way), and nesting deeper than `maxInputDepth`. Such inputs are refused
+ * rather than sent altered, or crashing the call.
  */
 const unfaithfulJson = (value: unknown, path: string, ancestors = new Set<object>()): ReadonlyArray<FieldIssue> => {
   if (typeof value !== "object" || value === null) return []
   if (ancestors.has(value)) return [new FieldIssue({ path, message: "refers to itself, which JSON cannot carry" })]
+  if (ancestors.size >= maxInputDepth) {
+    return [new FieldIssue({ path, message: `is nested more than ${maxInputDepth} levels deep` })]
+  }
   const prototype = Object.getPrototypeOf(value)
   if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) {
     return [new FieldIssue({ path, message: "must be a plain JSON object, not a Date, Map or class instance" })]

@@ -109,11 +109,11 @@ export const resolve = (options: Options): Effect.Effect<Resolved, ConfigError.C
       apiKey,
       baseUrl: url.href.replace(/\/+$/, ""),
       origin: url.origin,
-      timeout: Duration.decode(options.timeout ?? "60 seconds"),
-      deadline: Duration.decode(options.deadline ?? "3 minutes"),
+      timeout: yield* checkDuration("timeout", options.timeout ?? "60 seconds"),
+      deadline: yield* checkDuration("deadline", options.deadline ?? "3 minutes"),
       retry: options.retry ?? Retry.defaultSchedule,
-      maxRetryAfter: Duration.decode(options.maxRetryAfter ?? "60 seconds"),
-      maxResponseBytes: options.maxResponseBytes ?? 8 * 1024 * 1024,
+      maxRetryAfter: yield* checkDuration("maxRetryAfter", options.maxRetryAfter ?? "60 seconds"),
+      maxResponseBytes: yield* checkByteLimit(options.maxResponseBytes ?? 8 * 1024 * 1024),
       poll: options.poll ?? {}
     }
   })
@@ -138,6 +138,32 @@ const checkApiKey = (
   }
   return Either.right(key === Redacted.value(apiKey) ? apiKey : Redacted.make(key))
 }
+
+/**
+ * Decodes a duration that must be positive. `Duration.decode` turns zero, negative and `NaN` inputs into a
+ * zero duration, which would make every attempt time out at once.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const positiveDuration = (input: Duration.DurationInput): Option.Option<Duration.Duration> => {
+  const duration = Duration.decode(input)
+  return Duration.greaterThan(duration, Duration.zero) ? Option.some(duration) : Option.none()
+}
+
+const checkDuration = (
+  name: string,
+  input: Duration.DurationInput
+): Either.Either<Duration.Duration, ConfigError.ConfigError> =>
+  Option.match(positiveDuration(input), {
+    onNone: () => Either.left(ConfigError.InvalidData([name], `The ${name} must be a positive duration`)),
+    onSome: Either.right
+  })
+
+const checkByteLimit = (bytes: number): Either.Either<number, ConfigError.ConfigError> =>
+  Number.isSafeInteger(bytes) && bytes > 0
+    ? Either.right(bytes)
+    : Either.left(ConfigError.InvalidData(["maxResponseBytes"], "The maxResponseBytes must be a positive integer"))
 
 const checkBaseUrl = (baseUrl: string): Either.Either<URL, ConfigError.ConfigError> => {
   const invalid = ConfigError.InvalidData(["baseUrl"], `The FLORA base URL must be an absolute http(s) URL`)

@@ -16,7 +16,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import type * as FloraConfig from "../FloraConfig.js"
+import * as FloraConfig from "../FloraConfig.js"
 import {
   ApiError,
   FieldIssue,
@@ -60,6 +60,8 @@ export interface Success<A> {
 interface Progress {
   attempts: number
   mayHaveCreatedRun: boolean
+  /** An attempt is on the wire: cut off by the deadline, it may still have reached the server. */
+  inFlight: boolean
   last: StartError | undefined
 }
 
@@ -85,12 +87,37 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
 
   const defaultSchedule = Retry.withRetryAfter<StartError>(config.retry)
 
-  const execute = <A>(call: Call<A>, options?: CallOptions): Effect.Effect<Success<A>, StartError> => {
-    const timeout = Duration.decode(options?.timeout ?? config.timeout)
-    const deadline = Duration.decode(options?.deadline ?? config.deadline)
-    const schedule = options?.retry === undefined ? defaultSchedule : Retry.withRetryAfter<StartError>(options.retry)
+  const execute = <A>(call: Call<A>, options?: CallOptions): Effect.Effect<Success<A>, StartError> =>
+    // Suspended, so each run of the returned effect counts its own attempts.
+    Effect.suspend(() => {
+      const timeout = FloraConfig.positiveDuration(options?.timeout ?? config.timeout)
+      const deadline = FloraConfig.positiveDuration(options?.deadline ?? config.deadline)
+      if (Option.isNone(timeout) || Option.isNone(deadline)) {
+        const path = Option.isNone(timeout) ? "timeout" : "deadline"
+        return Effect.fail(
+          new ValidationError({
+            operation: `${call.method} ${call.path}`,
+            origin: "client",
+            issues: [new FieldIssue({ path, message: "must be a positive duration" })],
+            detail: "the call's options failed validation",
+            idempotencyKey: call.idempotencyKey,
+            attempts: 0,
+            mayHaveCreatedRun: false
+          })
+        )
+      }
+      return executeChecked(call, timeout.value, deadline.value, options?.retry)
+    })
+
+  const executeChecked = <A>(
+    call: Call<A>,
+    timeout: Duration.Duration,
+    deadline: Duration.Duration,
+    retry: Schedule.Schedule<unknown, RequestError> | undefined
+  ): Effect.Effect<Success<A>, StartError> => {
+    const schedule = retry === undefined ? defaultSchedule : Retry.withRetryAfter<StartError>(retry)
     const request = buildRequest(call)
-    const progress: Progress = { attempts: 0, mayHaveCreatedRun: false, last: undefined }
+    const progress: Progress = { attempts: 0, mayHaveCreatedRun: false, inFlight: false, last: undefined }
     const attempt = (limit: Duration.Duration) =>
       Effect.suspend(() => {
         progress.attempts += 1
@@ -99,6 +126,7 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
     const deadlineExceeded = () =>
       new TransportError({
         ...exchangeOf(call, progress),
+        mayHaveCreatedRun: progress.mayHaveCreatedRun || (progress.inFlight && call.idempotencyKey !== undefined),
         reason: "DeadlineExceeded",
         detail: `the call did not finish within its deadline of ${Duration.format(deadline)}` +
           (progress.last === undefined ? "" : `; last error: ${progress.last.message}`)
@@ -146,6 +174,7 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
     Effect.gen(function*() {
       const startedAt = yield* Clock.currentTimeMillis
 
+      progress.inFlight = true
       const outcome = yield* client.execute(request).pipe(
         Effect.flatMap((response) => {
           // The platform builds `headers` anew on every read, so they are read once here.
@@ -156,6 +185,7 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
         Effect.either
       )
 
+      progress.inFlight = false
       const now = yield* Clock.currentTimeMillis
       const result = Either.isLeft(outcome)
         ? Either.left(transportFailure(call, progress, outcome.left, timeout))
@@ -251,7 +281,8 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
         ...base,
         mayHaveCreatedRun: progress.mayHaveCreatedRun || mayHaveCreated,
         detail: scrub(detail),
-        bodySnippet: scrub(text.slice(0, snippetLength)),
+        // Scrubbed before it is cut, so a key that straddles the cut cannot leave a piece behind.
+        bodySnippet: scrub(text).slice(0, snippetLength),
         retryAfter: Option.getOrUndefined(Retry.parseRetryAfter(headers, now))
       })
 

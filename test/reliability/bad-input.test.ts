@@ -112,9 +112,12 @@ describe("params that fail the schema", () => {
     }))
 })
 
+const withoutProtoKey = (value: unknown): boolean => !JSON.stringify(value).includes("\"__proto__\"")
+
 describe("inputs that pass the schema", () => {
   it.effect("arrive at the server exactly as given, for any JSON inputs", () =>
-    property("faithful inputs", fc.dictionary(fc.string(), fc.jsonValue()), (extra) =>
+    // An own `__proto__` key is refused by design (see above), so it is left out of "inputs that pass".
+    property("faithful inputs", fc.dictionary(fc.string(), fc.jsonValue()).filter(withoutProtoKey), (extra) =>
       Effect.gen(function*() {
         const emulator = yield* FloraEmulator.FloraEmulator
         const inputs = { ...extra, prompt: "a kite" }

@@ -70,6 +70,11 @@ export interface Options {
   readonly maxRetryAfter?: Duration.DurationInput | undefined
   /** Responses larger than this many bytes fail with `UnexpectedResponse`. Default: 8 MiB. */
   readonly maxResponseBytes?: number | undefined
+  /**
+   * Allows a plain `http:` base URL on a host that is not this machine. Off by default, since the API key
+   * would cross the network unencrypted; `http:` on loopback, `localhost` and `*.local` needs no permission.
+   */
+  readonly allowInsecureHttp?: boolean | undefined
   /** How runs are polled, unless a call says otherwise. */
   readonly poll?: PollOptions | undefined
 }
@@ -104,7 +109,7 @@ const printableAscii = /^[\x21-\x7e]+$/
 export const resolve = (options: Options): Effect.Effect<Resolved, ConfigError.ConfigError> =>
   Either.gen(function*() {
     const apiKey = yield* checkApiKey(options.apiKey)
-    const url = yield* checkBaseUrl(options.baseUrl ?? defaultBaseUrl)
+    const url = yield* checkBaseUrl(options.baseUrl ?? defaultBaseUrl, options.allowInsecureHttp ?? false)
     return {
       apiKey,
       baseUrl: url.href.replace(/\/+$/, ""),
@@ -165,12 +170,26 @@ const checkByteLimit = (bytes: number): Either.Either<number, ConfigError.Config
     ? Either.right(bytes)
     : Either.left(ConfigError.InvalidData(["maxResponseBytes"], "The maxResponseBytes must be a positive integer"))
 
-const checkBaseUrl = (baseUrl: string): Either.Either<URL, ConfigError.ConfigError> => {
+const checkBaseUrl = (baseUrl: string, allowInsecureHttp: boolean): Either.Either<URL, ConfigError.ConfigError> => {
   const invalid = ConfigError.InvalidData(["baseUrl"], `The FLORA base URL must be an absolute http(s) URL`)
   if (!URL.canParse(baseUrl)) return Either.left(invalid)
   const url = new URL(baseUrl)
-  return url.protocol === "https:" || url.protocol === "http:" ? Either.right(url) : Either.left(invalid)
+  if (url.protocol === "https:") return Either.right(url)
+  if (url.protocol !== "http:") return Either.left(invalid)
+  if (allowInsecureHttp || isLocalHost(url.hostname)) return Either.right(url)
+  return Either.left(
+    ConfigError.InvalidData(
+      ["baseUrl"],
+      "The FLORA base URL uses plain http on a remote host, which would send the API key unencrypted: use " +
+        "https, or set allowInsecureHttp"
+    )
+  )
 }
+
+/** This machine, or a name that never leaves the local network. */
+const isLocalHost = (hostname: string): boolean =>
+  hostname === "localhost" || hostname.endsWith(".localhost") || hostname.endsWith(".local") ||
+  /^127(?:\.\d{1,3}){3}$/.test(hostname) || hostname === "[::1]"
 
 /**
  * Reads the options from the environment (or any `ConfigProvider`): `FLORA_API_KEY` (required, read as

@@ -75,6 +75,30 @@ describe("FloraClient.layerConfig", () => {
     }))
 })
 
+describe("plain http", () => {
+  const build = (baseUrl: string, allowInsecureHttp?: boolean) =>
+    Layer.build(
+      FloraClient.layer({ apiKey: Redacted.make("sk_test_x"), baseUrl, allowInsecureHttp }).pipe(
+        Layer.provide(Layer.succeed(HttpClient.HttpClient, httpClient(makeScript())))
+      )
+    ).pipe(Effect.scoped, Effect.either)
+
+  it.effect("is refused on a remote host, since the key would cross the network unencrypted", () =>
+    Effect.gen(function*() {
+      const result = yield* build("http://flora.example.com/api/v1")
+      expect(result._tag === "Left" && String(result.left)).toContain("send the API key unencrypted")
+    }))
+
+  it.effect("is accepted on loopback, localhost and .local, or when allowed", () =>
+    Effect.gen(function*() {
+      for (const url of ["http://127.0.0.1:4010/api/v1", "http://localhost/api/v1", "http://[::1]:4010/api/v1"]) {
+        expect((yield* build(url))._tag).toBe("Right")
+      }
+      expect((yield* build("http://flora.emulator.local/api/v1"))._tag).toBe("Right")
+      expect((yield* build("http://flora.example.com/api/v1", true))._tag).toBe("Right")
+    }))
+})
+
 describe("FloraClient.layer", () => {
   it.effect("takes explicit options", () =>
     Effect.gen(function*() {

@@ -102,7 +102,10 @@ for (const [name, transport] of transports) {
         yield* inject(FloraEmulator.Fault.stallBody)
         const started = yield* FloraClient.startTechnique(params, { timeout: "300 millis" })
         expect(started.attempts).toBe(2)
-        // The stalled attempt created the run; the retry met the duplicate check or the replay.
+        // The stalled attempt created the run; the retry got it back as a replay, and no second one exists.
+        expect(started.replayed).toBe(true)
+        const { runs } = yield* recorded
+        expect(runs.map((run) => run.runId)).toEqual([started.run_id])
       }).pipe(
         Effect.provide(onLoopback(transport, { idempotency: "replay" }))
       ))

@@ -138,6 +138,8 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
       attempt(deadlineFirst ? deadline : timeout).pipe(
         Effect.catchAll((error) => {
           if (deadlineFirst && error._tag === "TransportError" && error.reason === "AttemptTimeout") {
+            // That timeout was the deadline's, not an attempt's: it is no "last error" to report.
+            progress.last = undefined
             return Effect.fail(deadlineExceeded())
           }
           return Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -152,7 +154,7 @@ export const makeTransport = (config: FloraConfig.Resolved, client: HttpClient.H
   }
 
   const buildRequest = <A>(call: Call<A>): HttpClientRequest.HttpClientRequest => {
-    const headers: Record<string, string> = { authorization, accept: "application/json" }
+    const headers: Record<string, string> = { authorization }
     if (call.idempotencyKey !== undefined) headers["idempotency-key"] = call.idempotencyKey
     const request = HttpClientRequest.make(call.method)(call.url, { headers, acceptJson: true })
     return call.body === undefined ? request : HttpClientRequest.bodyText(request, call.body, "application/json")

@@ -99,21 +99,7 @@ const effectFlora = async (
     FloraClient.layer({ apiKey: Redacted.make(apiKey), baseUrl }).pipe(Layer.provide(httpClient))
   )
   const client = await runtime.runPromise(FloraClient.FloraClient)
-  const timed = (latencies: Array<number>) =>
-    Effect.suspend(() => {
-      const startedAt = performance.now()
-      return Effect.map(client.startTechnique(params), () => {
-        latencies.push(performance.now() - startedAt)
-      })
-    })
-  return {
-    name,
-    batch: (count, concurrency, latencies) =>
-      runtime.runPromise(
-        Effect.forEach(Array.from({ length: count }), () => timed(latencies), { concurrency, discard: true })
-      ),
-    close: () => runtime.dispose()
-  }
+  return timedClient(name, runtime, Effect.suspend(() => client.startTechnique(params)))
 }
 
 /**
@@ -141,6 +127,15 @@ const effectPlatform = async (
     Effect.flatMap((response) => response.text),
     Effect.map((text) => JSON.parse(text) as unknown)
   )
+  return timedClient(name, runtime, call)
+}
+
+/** A `Client` that runs `call` in `runtime`, `concurrency` at a time, timing each run. */
+const timedClient = <R, E>(
+  name: string,
+  runtime: ManagedRuntime.ManagedRuntime<R, E>,
+  call: Effect.Effect<unknown, unknown, R>
+): Client => {
   const timed = (latencies: Array<number>) =>
     Effect.suspend(() => {
       const startedAt = performance.now()

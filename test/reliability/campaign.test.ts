@@ -30,33 +30,19 @@ describe("the fault campaign", () => {
 
   // The invariants must be able to fail: the same checks, against a client broken on purpose through its
   // transport or options, report the breakage.
-  it.live(
-    "reports duplicated runs when the client sends a fresh idempotency key on each retry",
-    () =>
-      Effect.gen(function*() {
-        const summary = yield* runCampaign({
-          seed: 20240601,
-          scenarios: 60,
-          concurrency: 4,
-          sabotage: "freshKeyOnRetry"
-        })
-        expect(summary.counts["duplicated"]).toBeGreaterThan(0)
-      }),
-    60_000
-  )
-
-  it.live(
-    "reports deadline overruns when the client waits three times longer than its deadline",
-    () =>
-      Effect.gen(function*() {
-        const summary = yield* runCampaign({
-          seed: 20240601,
-          scenarios: 60,
-          concurrency: 4,
-          sabotage: "ignoreDeadline"
-        })
-        expect(summary.counts["deadline overrun"]).toBeGreaterThan(0)
-      }),
-    60_000
-  )
+  const sabotages = [
+    ["duplicated runs", "the client sends a fresh idempotency key on each retry", "freshKeyOnRetry", "duplicated"],
+    ["deadline overruns", "the client waits three times longer than its deadline", "ignoreDeadline", "deadline overrun"]
+  ] as const
+  for (const [what, when, sabotage, count] of sabotages) {
+    it.live(
+      `reports ${what} when ${when}`,
+      () =>
+        Effect.gen(function*() {
+          const summary = yield* runCampaign({ seed: 20240601, scenarios: 60, concurrency: 4, sabotage })
+          expect(summary.counts[count]).toBeGreaterThan(0)
+        }),
+      60_000
+    )
+  }
 })

@@ -266,11 +266,9 @@ export const make = (
     const startTechnique: Service["startTechnique"] = (params, options) =>
       Effect.gen(function*() {
         const operation = "POST /runs/technique"
-        const unfaithful = unfaithfulJson((params as { readonly inputs?: unknown } | undefined)?.inputs, "inputs")
-        if (unfaithful.length > 0) return yield* clientError(operation, unfaithful)
-        const decoded = decodeParams(params)
-        if (Either.isLeft(decoded)) return yield* clientError(operation, issuesOf(decoded.left))
-        const body = yield* encodeBody(decoded.right, (issues) => clientError(operation, issues))
+        const checked = encodeParams(params)
+        if (Either.isLeft(checked)) return yield* clientError(operation, checked.left)
+        const body = checked.right
         // The key is minted once, outside the retried region, so every attempt carries the same one.
         const idempotencyKey = options?.idempotencyKey ?? crypto.randomUUID()
         if (!idempotencyKeyPattern.test(idempotencyKey)) {
@@ -602,14 +600,22 @@ const unfaithfulJson = (value: unknown, path: string, ancestors = new Set<object
   return issues
 }
 
-const encodeBody = <E>(
-  params: RunSchema.StartTechniqueInput,
-  onError: (issues: ReadonlyArray<FieldIssue>) => E
-): Effect.Effect<string, E> =>
-  Effect.try({
-    try: () => JSON.stringify(params),
-    catch: (error) => onError([new FieldIssue({ path: "inputs", message: `cannot be sent as JSON: ${String(error)}` })])
-  })
+/**
+ * Checks the params and turns them into the request body, or lists what is wrong with them. Reading the
+ * params runs the caller's code (a getter, a `toJSON`), so anything it throws is reported as a problem
+ * with the params, never as a defect.
+ */
+const encodeParams = (params: unknown): Either.Either<string, ReadonlyArray<FieldIssue>> => {
+  try {
+    const unfaithful = unfaithfulJson((params as { readonly inputs?: unknown } | undefined)?.inputs, "inputs")
+    if (unfaithful.length > 0) return Either.left(unfaithful)
+    const decoded = decodeParams(params)
+    if (Either.isLeft(decoded)) return Either.left(issuesOf(decoded.left))
+    return Either.right(JSON.stringify(decoded.right))
+  } catch (error) {
+    return Either.left([new FieldIssue({ path: "(params)", message: `could not be read: ${String(error)}` })])
+  }
+}
 
 /**
  * A layer of the client from explicit options. Requires an `HttpClient`, such as

@@ -104,6 +104,23 @@ describe("what the client refuses or scrubs", () => {
       expect(script.sent).toHaveLength(0)
     }))
 
+  it.effect("refuses params whose getter throws with a ValidationError, not a defect", () =>
+    Effect.gen(function*() {
+      const inputs = {
+        get prompt(): string {
+          throw new Error("getter failed")
+        }
+      }
+      const script = makeScript(started())
+      const error = yield* Effect.flip(
+        FloraClient.startTechnique({ ...params, inputs }).pipe(
+          Effect.provide(clientLayer(script))
+        )
+      )
+      expect(error._tag === "ValidationError" && error.issues[0].message).toContain("getter failed")
+      expect(script.sent).toHaveLength(0)
+    }))
+
   it.effect("refuses a body key FLORA does not know, instead of dropping it", () =>
     Effect.gen(function*() {
       const script = makeScript(started())
